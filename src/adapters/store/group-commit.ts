@@ -1,0 +1,136 @@
+import { StoreUnavailableError } from '../../errors.ts';
+import type { SerialLock } from './serial-lock.ts';
+
+/** One write as it can be undone: the value before it (undefined = absent) and its shard. */
+export interface UndoEntry {
+  collection: string;
+  key: string;
+  previous: unknown;
+  shard: number;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/** The writes made between two seals: what goes into one journal line. */
+export class Batch {
+  /** collection -> key -> latest value (undefined = removed): a batch keeps the last value per key. */
+  readonly ops = new Map<string, Map<string, unknown>>();
+  /** Chronological, so a rollback replays it backwards. */
+  readonly undo: UndoEntry[] = [];
+  readonly waiters: Waiter[] = [];
+
+  record(entry: UndoEntry & { next: unknown }): void {
+    const { collection, key, previous, shard, next } = entry;
+    this.undo.push({ collection, key, previous, shard });
+    let keys = this.ops.get(collection);
+    if (!keys) {
+      keys = new Map();
+      this.ops.set(collection, keys);
+    }
+    keys.set(key, next);
+  }
+
+  get isEmpty(): boolean {
+    return this.undo.length === 0;
+  }
+
+  /** `{"seq":N,"ops":[[collection,key,value|null],...]}\n`: full values (redo), null = removed. */
+  toLine(seq: number): string {
+    const ops: Array<[string, string, unknown]> = [];
+    for (const [collection, keys] of this.ops) {
+      for (const [key, value] of keys) ops.push([collection, key, value === undefined ? null : value]);
+    }
+    return `${JSON.stringify({ seq, ops })}\n`;
+  }
+}
+
+export interface GroupCommitOptions {
+  /** The last seq known durable (from recovery). */
+  durableSeq: number;
+  /** Makes one sealed batch durable as `seq` (journal append + fsync); throws if it could not. */
+  writeBatch: (options: { batch: Batch; seq: number }) => Promise<void>;
+  /** Restores previous values; entries come newest first. */
+  rollback: (entries: UndoEntry[]) => void;
+  lock: SerialLock;
+}
+
+/**
+ * Group commit: `commit()` callers join the open batch; one writer seals it and makes it
+ * durable while newer callers gather in the next batch, so a burst costs a few fsyncs.
+ * A failed batch is undone together with every write made after it.
+ */
+export class GroupCommit {
+  readonly #options: GroupCommitOptions;
+  #open = new Batch();
+  #inFlight: Batch | undefined;
+  #draining = false;
+  #durableSeq: number;
+
+  constructor(options: GroupCommitOptions) {
+    this.#options = options;
+    this.#durableSeq = options.durableSeq;
+  }
+
+  /** Highest journal seq known durable. Updated in the same tick the in-flight batch clears. */
+  get durableSeq(): number {
+    return this.#durableSeq;
+  }
+
+  record(entry: UndoEntry & { next: unknown }): void {
+    this.#open.record(entry);
+  }
+
+  /** Undo entries of writes not yet durable (in-flight batch, then open batch), oldest first. */
+  pendingUndo(): UndoEntry[] {
+    return this.#inFlight ? [...this.#inFlight.undo, ...this.#open.undo] : this.#open.undo;
+  }
+
+  commit(): Promise<void> {
+    // Nothing new since the in-flight batch: the caller's writes (if any) are in it.
+    const target = this.#open.isEmpty ? this.#inFlight : this.#open;
+    if (!target) return Promise.resolve();
+    const done = new Promise<void>((resolve, reject) => target.waiters.push({ resolve, reject }));
+    if (target === this.#open && !this.#draining) {
+      this.#draining = true;
+      void this.#drain();
+    }
+    return done;
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#open.waiters.length > 0) await this.#options.lock.run(() => this.#flushOpen());
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  async #flushOpen(): Promise<void> {
+    const batch = this.#open;
+    if (batch.waiters.length === 0) return;
+    this.#open = new Batch();
+    this.#inFlight = batch;
+    const seq = this.#durableSeq + 1;
+    try {
+      await this.#options.writeBatch({ batch, seq });
+    } catch (error) {
+      this.#failWithLaterWrites(batch, error);
+      return;
+    }
+    this.#durableSeq = seq;
+    this.#inFlight = undefined;
+    for (const waiter of batch.waiters) waiter.resolve();
+  }
+
+  #failWithLaterWrites(batch: Batch, cause: unknown): void {
+    const later = this.#open;
+    this.#open = new Batch();
+    this.#inFlight = undefined;
+    this.#options.rollback([...batch.undo, ...later.undo].reverse());
+    const error = new StoreUnavailableError(undefined, cause);
+    for (const waiter of [...batch.waiters, ...later.waiters]) waiter.reject(error);
+  }
+}

@@ -1,0 +1,21 @@
+/** GET /v1/users/:userId: a user's profile as the store knows it (API key). */
+import { Router } from '@koa/router';
+import type { Context } from 'koa';
+import { NotFoundError } from '../../errors.ts';
+import { toPublicProfile } from '../../domain/profile.ts';
+import { resolveUserId } from '../../services/identity.ts';
+import { requireApiKey } from '../auth.ts';
+import type { AppDeps } from '../app-deps.ts';
+
+export function userRoutes(deps: AppDeps): Router {
+  const router = new Router();
+  router.get('/v1/users/:userId', requireApiKey(deps.config.secrets.apiKey), (ctx: Context) => {
+    const requested = String((ctx as Context & { params: Record<string, string> }).params['userId'] ?? '');
+    const userId = resolveUserId(deps.store, requested);
+    const profile = deps.store.get('users', userId);
+    if (!profile) throw new NotFoundError(`no user with userId ${JSON.stringify(requested.slice(0, 100))} in ${deps.config.name}`);
+    const runs = [...deps.store.values('runs')].filter((run) => run.userId === userId);
+    ctx.body = { ...toPublicProfile(profile), triggerRuns: runs };
+  });
+  return router;
+}

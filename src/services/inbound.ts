@@ -1,0 +1,141 @@
+/**
+ * The destination side's core: validate each message of a webhook body, drop duplicates and
+ * our own echoes, apply the rest to the user store, fire triggers, and commit everything as
+ * one durable batch before the caller acknowledges Segment.
+ *
+ * Arrival order never decides which data wins: traits merge by message timestamp, history is
+ * ordered by timestamp, deletes leave tombstones compared by timestamp.
+ */
+import type { BridgeStore } from '../domain/bridge-schema.ts';
+import type { EnvConfig } from '../config/types.ts';
+import type { SegmentMessage } from '../domain/segment-message.ts';
+import { parseSegmentMessage } from '../domain/segment-message.ts';
+import { applyMessage, emptyProfile } from '../domain/profile.ts';
+import type { Profile } from '../domain/records.ts';
+import { isBridgeEcho } from '../domain/loop-marker.ts';
+import { applyAliasLinks, linkAnonymousId, loadUserProfile, resolveAnonymousId, resolveUserId } from './identity.ts';
+import { eraseUser, isErased } from './erase-user.ts';
+import { recordRejection } from './rejections.ts';
+
+export interface InboundRejection {
+  index: number;
+  messageId: string | null;
+  errors: Array<{ path: string; message: string }>;
+}
+
+export interface InboundResult {
+  accepted: number;
+  duplicates: number;
+  ignored: number;
+  rejected: InboundRejection[];
+  /** Accepted messages by call type. */
+  byType: Record<string, number>;
+  /** Accepted track calls, for trigger evaluation: canonical userId and the message. */
+  tracks: Array<{ userId: string; message: SegmentMessage & { type: 'track' } }>;
+}
+
+type Outcome = 'accepted' | 'duplicate' | 'ignored';
+
+/**
+ * Applies `items` (already extracted from the body) to the store without committing.
+ * The caller commits (and answers 503 if that fails: the store then rolls everything back).
+ */
+export function applyInbound(options: { store: BridgeStore; config: EnvConfig; items: unknown[]; nowMs: number }): InboundResult {
+  const { store, config, items, nowMs } = options;
+  const result: InboundResult = { accepted: 0, duplicates: 0, ignored: 0, rejected: [], byType: {}, tracks: [] };
+  const receivedAt = new Date(nowMs).toISOString();
+  items.forEach((item, index) => {
+    const parsed = parseSegmentMessage(item);
+    if (!parsed.ok) {
+      const rejection = { index, messageId: messageIdOf(item), errors: parsed.errors };
+      result.rejected.push(rejection);
+      recordRejection({ store, rejection, item, receivedAt });
+      return;
+    }
+    const outcome = applyOne({ store, config, message: parsed.message, nowMs, result });
+    if (outcome === 'duplicate') result.duplicates += 1;
+    else if (outcome === 'ignored') result.ignored += 1;
+    else {
+      result.accepted += 1;
+      result.byType[parsed.message.type] = (result.byType[parsed.message.type] ?? 0) + 1;
+    }
+  });
+  return result;
+}
+
+function applyOne(options: { store: BridgeStore; config: EnvConfig; message: SegmentMessage; nowMs: number; result: InboundResult }): Outcome {
+  const { store, config, message, nowMs, result } = options;
+  const windowMs = config.dedupeWindowDays * 86_400_000;
+  const seen = store.get('seen', message.messageId);
+  if (seen && nowMs - seen.atMs < windowMs) return 'duplicate';
+
+  const outcome = decideAndApply({ store, config, message, result });
+  store.put('seen', message.messageId, { atMs: nowMs, outcome: outcome === 'accepted' ? 'accepted' : 'ignored' });
+  return outcome;
+}
+
+function decideAndApply(options: { store: BridgeStore; config: EnvConfig; message: SegmentMessage; result: InboundResult }): Outcome {
+  const { store, config, message, result } = options;
+  const historyLimit = config.historyLimit;
+  const at = message.timestamp;
+  if (isBridgeEcho(message)) return 'ignored';
+
+  switch (message.type) {
+    case 'delete':
+      eraseUser({ store, userId: message.userId, deletedAt: at });
+      return 'accepted';
+    case 'alias': {
+      const userId = resolveUserId(store, message.userId);
+      if (isErased({ store, kind: 'user', id: userId, timestamp: at })) return 'ignored';
+      let profile = loadUserProfile(store, userId, at);
+      profile = applyAliasLinks({ store, profile, previousId: message.previousId, at, historyLimit });
+      store.put('users', profile.id, applyMessage(profile, message, { historyLimit }));
+      return 'accepted';
+    }
+    case 'identify':
+    case 'track':
+    case 'page':
+    case 'screen':
+    case 'group': {
+      if (message.userId !== undefined) {
+        const userId = resolveUserId(store, message.userId);
+        if (isErased({ store, kind: 'user', id: userId, timestamp: at })) return 'ignored';
+        let profile = loadUserProfile(store, userId, at);
+        if (message.anonymousId !== undefined) {
+          profile = linkAnonymousId({ store, profile, anonymousId: message.anonymousId, at, historyLimit });
+        }
+        store.put('users', userId, applyMessage(profile, message, { historyLimit }));
+        if (message.type === 'track') result.tracks.push({ userId, message });
+        return 'accepted';
+      }
+      const anonymousId = message.anonymousId;
+      if (isErased({ store, kind: 'anon', id: anonymousId, timestamp: at })) return 'ignored';
+      const linkedUserId = resolveAnonymousId(store, anonymousId);
+      if (linkedUserId !== undefined) {
+        const profile = loadUserProfile(store, linkedUserId, at);
+        store.put('users', linkedUserId, applyMessage(profile, message, { historyLimit }));
+        if (message.type === 'track') result.tracks.push({ userId: linkedUserId, message });
+        return 'accepted';
+      }
+      const anonymous = store.get('anons', anonymousId) ?? emptyAnonymous(anonymousId, at);
+      store.put('anons', anonymousId, applyMessage(anonymous, message, { historyLimit }));
+      return 'accepted';
+    }
+    default:
+      return assertNever(message);
+  }
+}
+
+function emptyAnonymous(anonymousId: string, at: string): Profile {
+  return emptyProfile({ id: anonymousId, kind: 'anonymous', at });
+}
+
+function messageIdOf(item: unknown): string | null {
+  if (typeof item !== 'object' || item === null) return null;
+  const id = (item as Record<string, unknown>)['messageId'];
+  return typeof id === 'string' ? id.slice(0, 100) : null;
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled message type: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,181 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SegmentEventSink, parseRetryAfterSec } from '../src/adapters/segment-event-sink.ts';
+import { toOutboundTrack } from '../src/services/outbox.ts';
+import type { OutboxEntry } from '../src/domain/outbox-entry.ts';
+import type { OutboundTrack, SendResult } from '../src/ports/event-sink.ts';
+import { SegmentStandin } from './support/segment-standin.ts';
+
+const WRITE_KEY = 'wk_sink_test';
+
+function entry(overrides: Partial<OutboxEntry> = {}): OutboxEntry {
+  return {
+    messageId: 'sb-staging-11111111-1111-4111-8111-111111111111',
+    event: 'Flow Completed',
+    sentAs: 'Survey Finished',
+    userId: 'user-42',
+    properties: { flow_id: 'onboarding', score: 9 },
+    timestamp: '2024-04-30T08:15:00.000Z',
+    enqueuedAt: '2024-05-01T12:00:00.000Z',
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAtMs: 0,
+    ...overrides,
+  };
+}
+
+function track(overrides: Partial<OutboxEntry> = {}): OutboundTrack {
+  return toOutboundTrack(entry(overrides), 'staging');
+}
+
+async function withSink<T>(run: (ctx: { segment: SegmentStandin; sink: SegmentEventSink }) => Promise<T>, options: { writeKey?: string; timeoutMs?: number } = {}): Promise<T> {
+  const segment = await SegmentStandin.start({ writeKeys: [WRITE_KEY] });
+  const sink = new SegmentEventSink({ writeKey: options.writeKey ?? WRITE_KEY, host: segment.url, flushAt: 50, flushIntervalMs: 10_000, httpRequestTimeoutMs: options.timeoutMs ?? 2_000 });
+  try {
+    return await run({ segment, sink });
+  } finally {
+    await sink.close(1_000);
+    await segment.close();
+  }
+}
+
+function failure(result: SendResult | undefined): Extract<SendResult, { ok: false }> {
+  if (!result || result.ok) throw new assert.Assertion({ message: 'expected a failed result', operator: 'ok', expects: false, actual: result });
+  return result;
+}
+
+// ---
+const wire = suite('SegmentEventSink: what Segment receives');
+
+wire('a track with our userId, renamed event, messageId, original timestamp, environment and loop marker', async () => {
+  await withSink(async ({ segment, sink }) => {
+    const results = await sink.send([track({ anonymousId: 'anon-7' })]);
+    assert.equal(results, [{ messageId: 'sb-staging-11111111-1111-4111-8111-111111111111', ok: true }]);
+    const [received] = segment.events();
+    assert.ok(received);
+    assert.is(received['type'], 'track');
+    assert.is(received['userId'], 'user-42');
+    assert.is(received['anonymousId'], 'anon-7');
+    assert.is(received['event'], 'Survey Finished');
+    assert.is(received.messageId, 'sb-staging-11111111-1111-4111-8111-111111111111');
+    assert.is(received['timestamp'], '2024-04-30T08:15:00.000Z');
+    assert.equal(received['properties'], { flow_id: 'onboarding', score: 9, environment: 'staging' });
+    const context = received['context'] as Record<string, unknown>;
+    assert.equal(context['segmentBridge'], { origin: 'segment-bridge', environment: 'staging' });
+  });
+});
+
+wire('authenticates with Basic base64(writeKey:) on /v1/batch', async () => {
+  await withSink(async ({ segment, sink }) => {
+    await sink.send([track()]);
+    const [request] = segment.requests();
+    assert.is(request?.path, '/v1/batch');
+    assert.is(request?.authorization, `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`);
+    assert.is(request?.writeKey, WRITE_KEY);
+  });
+});
+
+wire('several events go out at once, one result each, in order', async () => {
+  await withSink(async ({ segment, sink }) => {
+    const ids = ['m-1', 'm-2', 'm-3'];
+    const results = await sink.send(ids.map((messageId) => track({ messageId })));
+    assert.equal(results.map((r) => [r.messageId, r.ok]), ids.map((id) => [id, true]));
+    assert.equal([...segment.messageIds()], ids);
+    assert.is(segment.requests().length, 1, 'one batch request, sent at once rather than after flushInterval');
+  });
+});
+
+wire.run();
+
+// ---
+const failures = suite('SegmentEventSink: failures are per-event values with the real status');
+
+failures('wrong write key: 401 with the library reason, nothing recorded by Segment', async () => {
+  await withSink(
+    async ({ segment, sink }) => {
+      const result = failure((await sink.send([track()]))[0]);
+      assert.is(result.status, 401);
+      assert.is(result.reason, '[401] Unauthorized');
+      assert.not.match(result.reason, 'wrong-key');
+      assert.is(segment.events().length, 0);
+    },
+    { writeKey: 'wrong-key' },
+  );
+});
+
+failures('500: status reported after one attempt (the outbox retries, not the library)', async () => {
+  await withSink(async ({ segment, sink }) => {
+    segment.failNext(1, 500);
+    const result = failure((await sink.send([track()]))[0]);
+    assert.is(result.status, 500);
+    assert.is(segment.requests().length, 1);
+  });
+});
+
+failures('429 with Retry-After: status and seconds reported, no in-library wait', async () => {
+  await withSink(async ({ segment, sink }) => {
+    segment.failNext(1, 429, { 'Retry-After': '120' });
+    const started = Date.now();
+    const result = failure((await sink.send([track()]))[0]);
+    assert.is(result.status, 429);
+    assert.is(result.retryAfterSec, 120);
+    assert.ok(Date.now() - started < 5_000, 'analytics-node must not sleep on Retry-After itself');
+    assert.is(segment.requests().length, 1);
+  });
+});
+
+failures('no answer: network error after the request timeout', async () => {
+  await withSink(
+    async ({ segment, sink }) => {
+      segment.hangNext(1);
+      const result = failure((await sink.send([track()]))[0]);
+      assert.is(result.networkError, true);
+      assert.is(result.status, undefined);
+      assert.match(result.reason, 'no answer within 150 ms');
+    },
+    { timeoutMs: 150 },
+  );
+});
+
+failures('connection dropped: network error', async () => {
+  await withSink(async ({ segment, sink }) => {
+    segment.setDown(true);
+    const result = failure((await sink.send([track()]))[0]);
+    assert.is(result.networkError, true);
+    assert.match(result.reason, 'network');
+  });
+});
+
+failures('missing userId: a failed (permanent) result, no throw, neighbours still sent', async () => {
+  await withSink(async ({ segment, sink }) => {
+    const results = await sink.send([track({ messageId: 'bad', userId: '' }), track({ messageId: 'good' })]);
+    const bad = failure(results[0]);
+    assert.is(bad.status, undefined);
+    assert.is(bad.networkError, undefined);
+    assert.match(bad.reason, 'userId');
+    assert.equal(results[1], { messageId: 'good', ok: true });
+    assert.equal([...segment.messageIds()], ['good']);
+  });
+});
+
+failures('after close: retryable failure, never a hang', async () => {
+  await withSink(async ({ sink }) => {
+    await sink.close(100);
+    const result = failure((await sink.send([track()]))[0]);
+    assert.is(result.networkError, true);
+  });
+});
+
+failures.run();
+
+// ---
+const retryAfter = suite('parseRetryAfterSec');
+
+retryAfter('delta-seconds and HTTP dates', () => {
+  assert.is(parseRetryAfterSec('30'), 30);
+  assert.is(parseRetryAfterSec(new Date(1_000_000 + 12_000).toUTCString(), 1_000_000), 12);
+  assert.is(parseRetryAfterSec('soon'), undefined);
+  assert.is(parseRetryAfterSec(undefined), undefined);
+});
+
+retryAfter.run();
