@@ -14,6 +14,8 @@ import { createApp } from './http/app.ts';
 import { LowdbRecordStore } from './adapters/lowdb-record-store.ts';
 import { createLogger, type Logger } from './adapters/logger.ts';
 import { createRedactor } from './config/redact.ts';
+import { FetchWebhookSender } from './adapters/fetch-webhook-sender.ts';
+import { WebhookWorker } from './services/webhook-worker.ts';
 
 export interface Instance {
   config: EnvConfig;
@@ -21,6 +23,7 @@ export interface Instance {
   emitter: BridgeEmitter;
   log: Logger;
   server: Server;
+  webhooks: WebhookWorker;
   /** `http://HOST:PORT` with the real port. */
   url: string;
   close(options?: { flushTimeoutMs?: number }): Promise<void>;
@@ -51,7 +54,9 @@ export async function startInstance(options: StartOptions): Promise<Instance> {
   const store: BridgeStore = await LowdbRecordStore.open({ dir: config.dataDir });
   warnAboutOpenAuth(config, log);
 
-  const app = createApp({ config, store, emitter, log, clock });
+  const webhooks = new WebhookWorker({ store, sender: new FetchWebhookSender(), config, clock, log, emitter });
+  const onRunsCommitted = (runs: Array<{ deliveryId?: string }>) => webhooks.kick(runs.flatMap((run) => run.deliveryId ?? []));
+  const app = createApp({ config, store, emitter, log, clock, onRunsCommitted });
   const server = app.listen(options.port ?? config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -60,6 +65,7 @@ export async function startInstance(options: StartOptions): Promise<Instance> {
   // Segment gives a destination ~4 s; a slow client must not pin sockets for long.
   server.requestTimeout = 15_000;
   server.headersTimeout = 10_000;
+  webhooks.start();
   const address = server.address() as AddressInfo;
   const url = `http://${formatHost(address.address)}:${address.port}`;
 
@@ -72,12 +78,13 @@ export async function startInstance(options: StartOptions): Promise<Instance> {
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), flushTimeoutMs).unref();
       });
+      await webhooks.stop();
       await store.close();
       log.flush();
     })();
     return closing;
   };
-  return { config, store, emitter, log, server, url, close };
+  return { config, store, emitter, log, server, webhooks, url, close };
 }
 
 function warnAboutOpenAuth(config: EnvConfig, log: Logger): void {

@@ -4,7 +4,7 @@ import type { BridgeStore } from '../domain/bridge-schema.ts';
 import type { BridgeEmitter } from '../events.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../adapters/logger.ts';
-import type { TrackHook } from '../services/ingest-segment.ts';
+import type { RunsCommittedHook } from '../services/ingest-segment.ts';
 
 export interface AppDeps {
   config: EnvConfig;
@@ -12,6 +12,6 @@ export interface AppDeps {
   emitter: BridgeEmitter;
   log: Logger;
   clock: Clock;
-  /** Trigger evaluation for accepted Segment track calls (joins the same durable batch). */
-  onSegmentTrack?: TrackHook;
+  /** Told about trigger runs once durable (kicks the webhook worker). */
+  onRunsCommitted?: RunsCommittedHook;
 }

@@ -10,6 +10,7 @@ import { errorMiddleware } from './middleware/errors.ts';
 import { segmentInboundRoutes } from './routes/segment-inbound.ts';
 import { userRoutes } from './routes/users.ts';
 import { healthRoutes } from './routes/health.ts';
+import { customEventRoutes } from './routes/custom-events.ts';
 import type { AppDeps } from './app-deps.ts';
 
 export function createApp(deps: AppDeps, extraRouters: Router[] = []): Koa {
@@ -18,7 +19,7 @@ export function createApp(deps: AppDeps, extraRouters: Router[] = []): Koa {
   app.silent = true;
   app.use(requestContext(deps));
   app.use(errorMiddleware(deps.log));
-  for (const router of [healthRoutes(deps), segmentInboundRoutes(deps), userRoutes(deps), ...extraRouters]) {
+  for (const router of [healthRoutes(deps), segmentInboundRoutes(deps), userRoutes(deps), customEventRoutes(deps), ...extraRouters]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -31,6 +31,7 @@ export function eraseUser(options: { store: BridgeStore; userId: string; deleted
   for (const id of userIds) {
     store.remove('users', id);
     store.remove('aliases', id);
+    store.remove('runIndex', id);
     keepLatestTombstone(store, tombstoneKey('user', id), { userId, deletedAt, anonymousIds: [...anonymousIds] });
   }
   for (const [runId, run] of [...store.entries('runs')]) {

@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import { NotFoundError } from '../../errors.ts';
 import { toPublicProfile } from '../../domain/profile.ts';
 import { resolveUserId } from '../../services/identity.ts';
+import { listRuns } from '../../services/triggers.ts';
 import { requireApiKey } from '../auth.ts';
 import type { AppDeps } from '../app-deps.ts';
 
@@ -14,7 +15,7 @@ export function userRoutes(deps: AppDeps): Router {
     const userId = resolveUserId(deps.store, requested);
     const profile = deps.store.get('users', userId);
     if (!profile) throw new NotFoundError(`no user with userId ${JSON.stringify(requested.slice(0, 100))} in ${deps.config.name}`);
-    const runs = [...deps.store.values('runs')].filter((run) => run.userId === userId);
+    const runs = listRuns({ store: deps.store, userId });
     ctx.body = { ...toPublicProfile(profile), triggerRuns: runs };
   });
   return router;
