@@ -8,7 +8,6 @@ export interface ErrorDetail {
   /** Where the problem is: a JSON pointer (`/properties/flow_id`), `[3]/userId`, a file, a header. */
   path: string;
   message: string;
-  [key: string]: unknown;
 }
 
 export class AppError extends Error {

@@ -158,6 +158,17 @@ failures('missing userId: a failed (permanent) result, no throw, neighbours stil
   });
 });
 
+failures('an event over 32 KB: refused before sending (permanent), its neighbours still sent', async () => {
+  await withSink(async ({ segment, sink }) => {
+    const results = await sink.send([track({ messageId: 'huge', properties: { flow_id: 'f', blob: 'x'.repeat(40 * 1024) } }), track({ messageId: 'small' })]);
+    const huge = failure(results[0]);
+    assert.is(huge.networkError, undefined);
+    assert.match(huge.reason, '32 KB');
+    assert.equal(results[1], { messageId: 'small', ok: true });
+    assert.equal([...segment.messageIds()], ['small']);
+  });
+});
+
 failures('after close: retryable failure, never a hang', async () => {
   await withSink(async ({ sink }) => {
     await sink.close(100);
@@ -179,3 +190,48 @@ retryAfter('delta-seconds and HTTP dates', () => {
 });
 
 retryAfter.run();
+
+// ---
+const standin = suite('SegmentStandin: behaves like the tracking API');
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<number> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  await response.text();
+  return response.status;
+}
+
+standin('single form with the write key in the body; wrong key 401; oversized 400; bad JSON 400', async () => {
+  const segment = await SegmentStandin.start({ writeKeys: [WRITE_KEY] });
+  try {
+    assert.is(await post(`${segment.url}/v1/track`, { writeKey: WRITE_KEY, userId: 'u', event: 'E', messageId: 'x1' }), 200);
+    assert.is(await post(`${segment.url}/v1/track`, { writeKey: 'nope', userId: 'u', event: 'E', messageId: 'x2' }), 401);
+    const big = { writeKey: WRITE_KEY, batch: [{ type: 'track', messageId: 'x3', properties: { blob: 'x'.repeat(33 * 1024) } }] };
+    assert.is(await post(`${segment.url}/v1/batch`, big), 400);
+    const many = { writeKey: WRITE_KEY, batch: Array.from({ length: 20 }, (_, i) => ({ type: 'track', messageId: `b${i}`, properties: { blob: 'x'.repeat(30 * 1024) } })) };
+    assert.is(await post(`${segment.url}/v1/batch`, many), 400);
+    assert.is(await post(`${segment.url}/v1/batch`, '{not json'), 400);
+    assert.equal(segment.events().map((event) => [event.type, event.messageId]), [['track', 'x1']]);
+    assert.equal(segment.requests().map((request) => request.status), [200, 401, 400, 400, 400]);
+  } finally {
+    await segment.close();
+  }
+});
+
+standin('failNext answers the programmed status and headers, then recovers; setWriteKeys rotates keys', async () => {
+  const segment = await SegmentStandin.start({ writeKeys: [WRITE_KEY] });
+  try {
+    segment.failNext(1, 503, { 'Retry-After': '3' });
+    const response = await fetch(`${segment.url}/v1/batch`, { method: 'POST', body: JSON.stringify({ writeKey: WRITE_KEY, batch: [] }) });
+    assert.equal([response.status, response.headers.get('retry-after')], [503, '3']);
+    await response.text();
+    const basic = { authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}` };
+    assert.is(await post(`${segment.url}/v1/batch`, { batch: [{ type: 'track', messageId: 'ok' }] }, basic), 200);
+    segment.setWriteKeys(['rotated']);
+    assert.is(await post(`${segment.url}/v1/batch`, { batch: [] }, basic), 401);
+    assert.equal((await segment.waitFor(1, 100)).map((event) => event.messageId), ['ok']);
+  } finally {
+    await segment.close();
+  }
+});
+
+standin.run();

@@ -5,6 +5,9 @@ import type { BridgeEmitter } from '../events.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../adapters/logger.ts';
 import type { RunsCommittedHook } from '../services/ingest-segment.ts';
+import type { OutboxWorker } from '../services/outbox-worker.ts';
+import type { WebhookWorker } from '../services/webhook-worker.ts';
+import type { BridgeMetrics } from '../adapters/prometheus-metrics.ts';
 
 export interface AppDeps {
   config: EnvConfig;
@@ -14,4 +17,8 @@ export interface AppDeps {
   clock: Clock;
   /** Told about trigger runs once durable (kicks the webhook worker). */
   onRunsCommitted?: RunsCommittedHook;
+  outbox?: OutboxWorker;
+  webhooks?: WebhookWorker;
+  metrics?: BridgeMetrics;
+  startedAtMs?: number;
 }

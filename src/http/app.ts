@@ -11,6 +11,9 @@ import { segmentInboundRoutes } from './routes/segment-inbound.ts';
 import { userRoutes } from './routes/users.ts';
 import { healthRoutes } from './routes/health.ts';
 import { customEventRoutes } from './routes/custom-events.ts';
+import { flowEventRoutes } from './routes/flow-events.ts';
+import { operateRoutes } from './routes/operate.ts';
+import { metricsRoutes } from './routes/metrics.ts';
 import type { AppDeps } from './app-deps.ts';
 
 export function createApp(deps: AppDeps, extraRouters: Router[] = []): Koa {
@@ -19,7 +22,7 @@ export function createApp(deps: AppDeps, extraRouters: Router[] = []): Koa {
   app.silent = true;
   app.use(requestContext(deps));
   app.use(errorMiddleware(deps.log));
-  for (const router of [healthRoutes(deps), segmentInboundRoutes(deps), userRoutes(deps), customEventRoutes(deps), ...extraRouters]) {
+  for (const router of [healthRoutes(deps), metricsRoutes(deps), segmentInboundRoutes(deps), flowEventRoutes(deps), customEventRoutes(deps), userRoutes(deps), operateRoutes(deps), ...extraRouters]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
@@ -38,6 +41,8 @@ function requestContext(deps: AppDeps) {
     } finally {
       const durationMs = Math.round((performance.now() - startedMs) * 100) / 100;
       ctx.state['durationMs'] = durationMs;
+      const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      deps.metrics?.observeRequest({ method: ctx.method, route: String(route), status: ctx.status, durationMs });
       deps.log.info({ requestId, method: ctx.method, path: ctx.path, status: ctx.status, durationMs }, 'request');
     }
   };

@@ -283,7 +283,7 @@ export class OutboxWorker {
     // Wall-clock bound, on real timers whatever `timers` the worker was given.
     let handle: unknown;
     const bound = new Promise<void>((resolve) => (handle = nodeTimers.setTimeout(resolve, remainingMs())));
-    await Promise.race([flush(), bound]);
+    await Promise.race([flush().catch((error: unknown) => this.#noteError(`outbox worker: ${toError(error).message}`)), bound]);
     nodeTimers.clearTimeout(handle);
     this.#closed = true;
     await this.#sink?.close(Math.max(1, remainingMs())).catch((error: unknown) => this.#noteError(`sink close: ${toError(error).message}`));

@@ -4,7 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { EnvConfig } from '../../src/config/types.ts';
-import { startInstance, type Instance } from '../../src/main.ts';
+import { startInstance, type Instance, type StartOptions } from '../../src/main.ts';
 import { silentLogger } from '../../src/adapters/logger.ts';
 import { testConfig, TEST_SECRETS } from './config.ts';
 
@@ -14,9 +14,15 @@ export interface TestInstance extends Instance {
   api(path: string, init?: { method?: string; body?: unknown; token?: string | null }): Promise<{ status: number; json: Record<string, unknown> }>;
 }
 
-export async function startTestInstance(config?: EnvConfig | Parameters<typeof testConfig>[0]): Promise<TestInstance> {
+/** Fast outbox retries for tests: 20 ms base, no jitter. */
+export const FAST_RETRY = { baseDelayMs: 20, maxDelayMs: 200, random: () => 1 } as const;
+
+export async function startTestInstance(
+  config?: EnvConfig | Parameters<typeof testConfig>[0],
+  options: Omit<StartOptions, 'config'> = {},
+): Promise<TestInstance> {
   const resolved = config && 'source' in config && 'secrets' in config && typeof config.source === 'string' ? (config as EnvConfig) : await testConfig(config as Parameters<typeof testConfig>[0]);
-  const instance = await startInstance({ config: resolved, log: silentLogger(), port: 0 });
+  const instance = await startInstance({ config: resolved, log: silentLogger(), port: 0, outboxRetryPolicy: FAST_RETRY, ...options });
   return {
     ...instance,
     async postSegment(body, options = {}) {

@@ -1,0 +1,75 @@
+/**
+ * Prometheus metrics (prom-client) for one instance, on its own registry so several instances
+ * in one process (tests) never mix. Counters follow the event map (src/events.ts); gauges are
+ * read from the workers at scrape time.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { BridgeEmitter } from '../events.ts';
+
+export interface GaugeSources {
+  outbox(): { pending: number; dead: number; oldestPendingAgeSec: number | undefined };
+  deliveries(): { pending: number; failed: number };
+}
+
+export interface BridgeMetrics {
+  registry: Registry;
+  observeRequest(labels: { method: string; route: string; status: number; durationMs: number }): void;
+}
+
+export function createMetrics(options: { emitter: BridgeEmitter; environment: string; gauges: GaugeSources; defaultMetrics?: boolean }): BridgeMetrics {
+  const { emitter, gauges } = options;
+  const registry = new Registry();
+  registry.setDefaultLabels({ environment: options.environment });
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'segment_bridge_' });
+
+  const requests = new Counter({ name: 'segment_bridge_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const latency = new Histogram({
+    name: 'segment_bridge_http_request_duration_seconds',
+    help: 'HTTP request latency by route',
+    labelNames: ['method', 'route'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const messages = new Counter({ name: 'segment_bridge_inbound_messages_total', help: 'Segment messages by outcome', labelNames: ['outcome'], registers: [registry] });
+  const accepted = new Counter({ name: 'segment_bridge_inbound_accepted_total', help: 'Accepted Segment messages by call type', labelNames: ['type'], registers: [registry] });
+  const ingestLatency = new Histogram({ name: 'segment_bridge_inbound_commit_seconds', help: 'Time from receipt to durable commit of a webhook body', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry] });
+  const runs = new Counter({ name: 'segment_bridge_trigger_runs_total', help: 'Trigger runs fired', labelNames: ['trigger', 'source'], registers: [registry] });
+  const outboxDeliveries = new Counter({ name: 'segment_bridge_outbox_deliveries_total', help: 'Flow event delivery attempts to Segment by result', labelNames: ['result'], registers: [registry] });
+  const webhookAttempts = new Counter({ name: 'segment_bridge_webhook_attempts_total', help: 'Trigger webhook attempts by result', labelNames: ['result'], registers: [registry] });
+  const storeErrors = new Counter({ name: 'segment_bridge_store_errors_total', help: 'Failed store commits', registers: [registry] });
+
+  new Gauge({ name: 'segment_bridge_outbox_depth', help: 'Flow events waiting for Segment', labelNames: ['status'], registers: [registry], collect() {
+    const stats = gauges.outbox();
+    this.set({ status: 'pending' }, stats.pending);
+    this.set({ status: 'dead' }, stats.dead);
+  } });
+  new Gauge({ name: 'segment_bridge_outbox_oldest_pending_age_seconds', help: 'Age of the oldest undelivered flow event', registers: [registry], collect() {
+    this.set(gauges.outbox().oldestPendingAgeSec ?? 0);
+  } });
+  new Gauge({ name: 'segment_bridge_webhook_queue_depth', help: 'Trigger webhooks not yet delivered', labelNames: ['status'], registers: [registry], collect() {
+    const stats = gauges.deliveries();
+    this.set({ status: 'pending' }, stats.pending);
+    this.set({ status: 'failed' }, stats.failed);
+  } });
+
+  emitter.on('inbound_processed', (event) => {
+    messages.inc({ outcome: 'accepted' }, event.accepted);
+    messages.inc({ outcome: 'duplicate' }, event.duplicates);
+    messages.inc({ outcome: 'ignored' }, event.ignored);
+    messages.inc({ outcome: 'rejected' }, event.rejected);
+    for (const [type, count] of Object.entries(event.byType)) accepted.inc({ type }, count);
+    ingestLatency.observe(event.durationMs / 1000);
+  });
+  emitter.on('trigger_fired', (event) => runs.inc({ trigger: event.triggerId, source: event.source }));
+  emitter.on('outbox_delivery', (event) => outboxDeliveries.inc({ result: event.result }));
+  emitter.on('webhook_attempt', (event) => webhookAttempts.inc({ result: event.result }));
+  emitter.on('store_error', () => storeErrors.inc());
+
+  return {
+    registry,
+    observeRequest({ method, route, status, durationMs }) {
+      requests.inc({ method, route, status: String(status) });
+      latency.observe({ method, route }, durationMs / 1000);
+    },
+  };
+}

@@ -1,0 +1,30 @@
+/** POST /v1/flow-events: the product reports its flow events; 202 once they are durably in the outbox. */
+import { Router } from '@koa/router';
+import type { Context } from 'koa';
+import { ValidationError } from '../../errors.ts';
+import { parseFlowEvents } from '../../domain/flow-events.ts';
+import { enqueueFlowEvents } from '../../services/outbox.ts';
+import { requireApiKey } from '../auth.ts';
+import { readJsonBody } from '../read-json-body.ts';
+import type { AppDeps } from '../app-deps.ts';
+
+export function flowEventRoutes(deps: AppDeps): Router {
+  const router = new Router();
+  router.post('/v1/flow-events', requireApiKey(deps.config.secrets.apiKey), async (ctx: Context) => {
+    const { json } = await readJsonBody(ctx, { limitBytes: deps.config.bodyLimitBytes });
+    const now = new Date(deps.clock.nowMs());
+    const parsed = parseFlowEvents(json, { now });
+    if (!parsed.ok) throw new ValidationError('invalid flow event', parsed.errors, 'invalid_flow_event');
+    const result = await enqueueFlowEvents({ store: deps.store, config: deps.config, events: parsed.events, now });
+    deps.emitter.emit('flow_events_queued', { queued: result.queued, disabled: result.disabled });
+    deps.outbox?.kick();
+    ctx.status = 202;
+    ctx.body = {
+      queued: result.queued,
+      duplicates: result.duplicates,
+      disabled: result.disabled,
+      messageIds: result.entries.map((entry) => entry.messageId),
+    };
+  });
+  return router;
+}

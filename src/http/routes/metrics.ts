@@ -1,0 +1,17 @@
+/** GET /metrics: Prometheus text format. Counts and latencies only: no user data, no secrets. */
+import { Router } from '@koa/router';
+import type { Context } from 'koa';
+import type { AppDeps } from '../app-deps.ts';
+
+export function metricsRoutes(deps: AppDeps): Router {
+  const router = new Router();
+  router.get('/metrics', async (ctx: Context) => {
+    if (!deps.metrics) {
+      ctx.status = 404;
+      return;
+    }
+    ctx.type = deps.metrics.registry.contentType;
+    ctx.body = await deps.metrics.registry.metrics();
+  });
+  return router;
+}
