@@ -26,6 +26,7 @@ import { createRedactor } from './config/redact.ts';
 import { listSecretValues } from './config/secrets.ts';
 import { WebhookWorker } from './services/webhook-worker.ts';
 import { OutboxWorker } from './services/outbox-worker.ts';
+import { PRUNE_INTERVAL_MS, pruneSeenMessages } from './services/prune-seen.ts';
 
 export interface Instance {
   config: EnvConfig;
@@ -110,6 +111,7 @@ export async function startInstance(options: StartOptions): Promise<Instance> {
   server.headersTimeout = 10_000;
   outbox.start();
   webhooks.start();
+  const pruneTimer = startPruning({ store, config, clock, log });
   const address = server.address() as AddressInfo;
   const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
 
@@ -117,6 +119,7 @@ export async function startInstance(options: StartOptions): Promise<Instance> {
   const close = (closeOptions: { flushTimeoutMs?: number } = {}): Promise<void> => {
     closing ??= (async () => {
       const flushTimeoutMs = closeOptions.flushTimeoutMs ?? SHUTDOWN_FLUSH_MS;
+      clearInterval(pruneTimer);
       await stopAccepting(server, flushTimeoutMs);
       await Promise.all([outbox.stop({ flushTimeoutMs }), webhooks.stop()]);
       await store.close();
@@ -126,6 +129,23 @@ export async function startInstance(options: StartOptions): Promise<Instance> {
     return closing;
   };
   return { config, store, emitter, log, server, outbox, webhooks, metrics, url, close };
+}
+
+/** Forgets messageIds past the dedupe window now and every PRUNE_INTERVAL_MS. */
+function startPruning(options: { store: BridgeStore; config: EnvConfig; clock: Clock; log: Logger }): NodeJS.Timeout {
+  const { store, config, clock, log } = options;
+  const prune = () => {
+    const removed = pruneSeenMessages({ store, dedupeWindowDays: config.dedupeWindowDays, nowMs: clock.nowMs() });
+    if (removed === 0) return;
+    store.commit().then(
+      () => log.info({ removed }, 'pruned messageIds past the dedupe window'),
+      (error: unknown) => log.warn({ err: { message: (error as Error).message } }, 'pruning the dedupe window failed; will retry'),
+    );
+  };
+  prune();
+  const timer = setInterval(prune, PRUNE_INTERVAL_MS);
+  timer.unref();
+  return timer;
 }
 
 function buildSink(config: EnvConfig): EventSink | undefined {
