@@ -7,7 +7,7 @@ import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { ValidationError } from '../../errors.ts';
 import { listDeliveries } from '../../services/webhook-worker.ts';
-import { readVerification } from '../../cli/verification.ts';
+import { readVerification } from '../../adapters/verification-file.ts';
 import { requireApiKey } from '../auth.ts';
 import { readJsonBody } from '../read-json-body.ts';
 import type { AppDeps } from '../app-deps.ts';
