@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 export interface BridgeEvents {
   inbound_processed: { accepted: number; duplicates: number; ignored: number; rejected: number; durationMs: number; byType: Record<string, number> };
   inbound_rejected: { index: number; messageId: string | null; errors: Array<{ path: string; message: string }> };
+  tracking_plan_violation: { messageId: string | null; action: 'reject' | 'flag'; source: 'segment' | 'product' };
   trigger_fired: { runId: string; triggerId: string; userId: string; source: 'segment' | 'custom' };
   flow_events_queued: { queued: number; disabled: number };
   outbox_delivery: { messageId: string; result: 'delivered' | 'retry' | 'dead'; reason?: string };

@@ -36,6 +36,7 @@ export function createMetrics(options: { emitter: BridgeEmitter; environment: st
   const runs = new Counter({ name: 'segment_bridge_trigger_runs_total', help: 'Trigger runs fired', labelNames: ['trigger', 'source'], registers: [registry] });
   const outboxDeliveries = new Counter({ name: 'segment_bridge_outbox_deliveries_total', help: 'Flow event delivery attempts to Segment by result', labelNames: ['result'], registers: [registry] });
   const webhookAttempts = new Counter({ name: 'segment_bridge_webhook_attempts_total', help: 'Trigger webhook attempts by result', labelNames: ['result'], registers: [registry] });
+  const planViolations = new Counter({ name: 'segment_bridge_tracking_plan_violations_total', help: 'Messages accepted despite tracking-plan violations (violations: flag)', labelNames: ['source'], registers: [registry] });
   const storeErrors = new Counter({ name: 'segment_bridge_store_errors_total', help: 'Failed store commits', registers: [registry] });
 
   new Gauge({ name: 'segment_bridge_outbox_depth', help: 'Flow events waiting for Segment', labelNames: ['status'], registers: [registry], collect() {
@@ -64,6 +65,7 @@ export function createMetrics(options: { emitter: BridgeEmitter; environment: st
   emitter.on('outbox_delivery', (event) => outboxDeliveries.inc({ result: event.result }));
   emitter.on('webhook_attempt', (event) => webhookAttempts.inc({ result: event.result }));
   emitter.on('store_error', () => storeErrors.inc());
+  emitter.on('tracking_plan_violation', (event) => planViolations.inc({ source: event.source }));
 
   return {
     registry,

@@ -15,6 +15,7 @@ import addFormatsModule from 'ajv-formats';
 import { isJsonObject } from '../domain/json.ts';
 import { isBridgeSecretVariable } from './secrets.ts';
 import type { SegmentRegion, WhereValue } from './types.ts';
+import type { TrackingPlanConfig } from '../domain/tracking-plan.ts';
 
 // ajv-formats is CommonJS; under NodeNext its default import is the module object.
 const addFormats = addFormatsModule.default;
@@ -162,6 +163,17 @@ export const environmentSchema = {
     bodyLimitBytes: { type: 'integer', minimum: 1, default: 524288 },
     historyLimit: { type: 'integer', minimum: 0, default: 50 },
     production: { type: 'boolean' },
+    trackingPlan: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['track'],
+      properties: {
+        violations: { enum: ['reject', 'flag'], default: 'reject' },
+        unplannedEvents: { enum: ['allow', 'reject'], default: 'allow' },
+        track: { type: 'object', additionalProperties: { type: 'object' } },
+        identify: { type: 'object' },
+      },
+    },
   },
 } as const;
 
@@ -190,6 +202,7 @@ export interface EnvironmentFile {
   bodyLimitBytes: number;
   historyLimit: number;
   production?: boolean;
+  trackingPlan?: TrackingPlanConfig;
 }
 
 // --- validation ---------------------------------------------------------------------

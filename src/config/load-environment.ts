@@ -5,6 +5,7 @@
  * (`<file>#<JSON pointer>` or the variable name, and a message without secret values);
  * the CLI exits with code 2. The result is complete and deeply frozen.
  */
+import { trackingPlanProblems, type TrackingPlanConfig } from '../domain/tracking-plan.ts';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, type ErrorDetail } from '../errors.ts';
@@ -58,6 +59,7 @@ export function loadEnvironment(options: LoadEnvironmentOptions): EnvConfig {
 
   const fileProblems = validateEnvironmentData(data, { expectedName: configFile === undefined ? env : undefined })
     .map((problem) => ({ path: `${shown}#${problem.pointer}`, message: problem.message }));
+  if (fileProblems.length === 0) fileProblems.push(...planProblems(data, shown));
   const otherProblems = checkOverrides(overrides);
 
   const identity = peekIdentity(data);
@@ -234,9 +236,17 @@ function buildConfig(options: { file: EnvironmentFile; source: string; cwd: stri
     dedupeWindowDays: file.dedupeWindowDays,
     bodyLimitBytes: file.bodyLimitBytes,
     historyLimit: file.historyLimit,
+    trackingPlan: file.trackingPlan,
     isProduction: file.production ?? file.name === 'production',
     secrets,
   };
+}
+
+/** Each tracking-plan schema must itself be a valid JSON Schema. */
+function planProblems(data: unknown, shown: string): Array<{ path: string; message: string }> {
+  const plan = (data as { trackingPlan?: TrackingPlanConfig }).trackingPlan;
+  if (plan === undefined) return [];
+  return trackingPlanProblems(plan).map((problem) => ({ path: `${shown}#/trackingPlan${problem.path}`, message: problem.message }));
 }
 
 function withoutTrailingSlash(url: string): string {

@@ -5,6 +5,7 @@
  * `process.env` after start-up.
  */
 import type { JsonValue } from '../domain/json.ts';
+import type { TrackingPlanConfig } from '../domain/tracking-plan.ts';
 
 export type SegmentRegion = 'us' | 'eu';
 
@@ -64,6 +65,8 @@ export interface EnvConfig {
   bodyLimitBytes: number;
   /** Recent events kept per profile. Default 50. */
   historyLimit: number;
+  /** Optional tracking plan checked on inbound Segment messages and outbound flow events. */
+  trackingPlan?: TrackingPlanConfig | undefined;
   /** Whether this environment is production (strict secrets, staging-first bootstrap). */
   isProduction: boolean;
   secrets: EnvSecrets;

@@ -86,6 +86,8 @@ export interface Rejection {
   errors: Array<{ path: string; message: string }>;
   /** The message as received, truncated to a preview. */
   preview: string;
+  /** True for a tracking-plan violation that was accepted anyway (`violations: "flag"`). */
+  flagged?: boolean;
 }
 
 export interface BridgeMeta {

@@ -16,6 +16,7 @@ import { isBridgeEcho } from '../domain/loop-marker.ts';
 import { applyAliasLinks, linkAnonymousId, loadUserProfile, resolveAnonymousId, resolveUserId } from './identity.ts';
 import { eraseUser, isErased } from './erase-user.ts';
 import { recordRejection } from './rejections.ts';
+import { compileTrackingPlan, type PlanVerdict } from '../domain/tracking-plan.ts';
 
 export interface InboundRejection {
   index: number;
@@ -28,6 +29,8 @@ export interface InboundResult {
   duplicates: number;
   ignored: number;
   rejected: InboundRejection[];
+  /** Accepted despite tracking-plan violations (`violations: "flag"`). */
+  flagged: InboundRejection[];
   /** Accepted messages by call type. */
   byType: Record<string, number>;
   /** Accepted track calls, for trigger evaluation: canonical userId and the message. */
@@ -42,7 +45,7 @@ type Outcome = 'accepted' | 'duplicate' | 'ignored';
  */
 export function applyInbound(options: { store: BridgeStore; config: EnvConfig; items: unknown[]; nowMs: number }): InboundResult {
   const { store, config, items, nowMs } = options;
-  const result: InboundResult = { accepted: 0, duplicates: 0, ignored: 0, rejected: [], byType: {}, tracks: [] };
+  const result: InboundResult = { accepted: 0, duplicates: 0, ignored: 0, rejected: [], flagged: [], byType: {}, tracks: [] };
   const receivedAt = new Date(nowMs).toISOString();
   items.forEach((item, index) => {
     const parsed = parseSegmentMessage(item);
@@ -52,7 +55,8 @@ export function applyInbound(options: { store: BridgeStore; config: EnvConfig; i
       recordRejection({ store, rejection, item, receivedAt });
       return;
     }
-    const outcome = applyOne({ store, config, message: parsed.message, nowMs, result });
+    const outcome = applyOne({ store, config, message: parsed.message, nowMs, result, index, item, receivedAt });
+    if (outcome === 'rejected') return;
     if (outcome === 'duplicate') result.duplicates += 1;
     else if (outcome === 'ignored') result.ignored += 1;
     else {
@@ -63,12 +67,34 @@ export function applyInbound(options: { store: BridgeStore; config: EnvConfig; i
   return result;
 }
 
-function applyOne(options: { store: BridgeStore; config: EnvConfig; message: SegmentMessage; nowMs: number; result: InboundResult }): Outcome {
-  const { store, config, message, nowMs, result } = options;
+function applyOne(options: {
+  store: BridgeStore;
+  config: EnvConfig;
+  message: SegmentMessage;
+  nowMs: number;
+  result: InboundResult;
+  index: number;
+  item: unknown;
+  receivedAt: string;
+}): Outcome | 'rejected' {
+  const { store, config, message, nowMs, result, index, item, receivedAt } = options;
   const windowMs = config.dedupeWindowDays * 86_400_000;
   const seen = store.get('seen', message.messageId);
   if (seen && nowMs - seen.atMs < windowMs) return 'duplicate';
 
+  if (!isBridgeEcho(message)) {
+    const verdict = checkTrackingPlan(config, message);
+    if (!verdict.ok) {
+      const rejection = { index, messageId: message.messageId, errors: verdict.violations };
+      const flagged = verdict.action === 'flag';
+      recordRejection({ store, rejection, item, receivedAt, flagged });
+      if (!flagged) {
+        result.rejected.push(rejection);
+        return 'rejected';
+      }
+      result.flagged.push(rejection);
+    }
+  }
   const outcome = decideAndApply({ store, config, message, result });
   store.put('seen', message.messageId, { atMs: nowMs, outcome: outcome === 'accepted' ? 'accepted' : 'ignored' });
   return outcome;
@@ -128,6 +154,15 @@ function decideAndApply(options: { store: BridgeStore; config: EnvConfig; messag
 
 function emptyAnonymous(anonymousId: string, at: string): Profile {
   return emptyProfile({ id: anonymousId, kind: 'anonymous', at });
+}
+
+/** Track properties and identify traits against the environment's tracking plan, if any. */
+function checkTrackingPlan(config: EnvConfig, message: SegmentMessage): PlanVerdict {
+  if (!config.trackingPlan) return { ok: true };
+  const plan = compileTrackingPlan(config.trackingPlan);
+  if (message.type === 'track') return plan.checkTrack(message.event, message.properties);
+  if (message.type === 'identify') return plan.checkIdentify(message.traits);
+  return { ok: true };
 }
 
 function messageIdOf(item: unknown): string | null {

@@ -36,6 +36,7 @@ export async function ingestSegmentMessages(options: {
   await store.commit();
   announceRuns({ emitter, runs, onRunsCommitted: options.onRunsCommitted });
   for (const rejection of result.rejected) emitter.emit('inbound_rejected', rejection);
+  for (const flagged of result.flagged) emitter.emit('tracking_plan_violation', { messageId: flagged.messageId, action: 'flag', source: 'segment' });
   emitter.emit('inbound_processed', {
     accepted: result.accepted,
     duplicates: result.duplicates,

@@ -14,11 +14,13 @@ export function recordRejection(options: {
   rejection: { index: number; messageId: string | null; errors: Array<{ path: string; message: string }> };
   item: unknown;
   receivedAt: string;
+  /** A tracking-plan violation accepted anyway. */
+  flagged?: boolean;
 }): void {
-  const { store, rejection, item, receivedAt } = options;
+  const { store, rejection, item, receivedAt, flagged } = options;
   sequence = (sequence + 1) % 1_000_000;
   const key = `${receivedAt}#${String(sequence).padStart(6, '0')}`;
-  store.put('rejections', key, { receivedAt, ...rejection, preview: preview(item) });
+  store.put('rejections', key, { receivedAt, ...rejection, preview: preview(item), ...(flagged ? { flagged } : {}) });
   if (store.count('rejections') > REJECTIONS_KEPT) {
     const oldest = store.entries('rejections').next();
     if (!oldest.done) store.remove('rejections', oldest.value[0]);
