@@ -215,15 +215,19 @@ semantics('messages the bridge itself sent are recognised by the loop marker and
 });
 
 semantics('every fixture in fixtures/segment is accepted', async () => {
-  const names = ['identify', 'track', 'page', 'screen', 'group', 'alias', 'anonymous-track', 'batch', 'delete'];
+  const names = ['segment/identify', 'segment/track', 'segment/page', 'segment/screen', 'segment/group', 'segment/alias', 'segment/anonymous-track', 'segment/batch'];
   for (const name of names) {
-    const body = JSON.parse(await readFile(new URL(`../fixtures/segment/${name}.json`, import.meta.url), 'utf8')) as unknown;
+    const body = JSON.parse(await readFile(new URL(`../fixtures/${name}.json`, import.meta.url), 'utf8')) as unknown;
     const res = await instance.postSegment(body);
     assert.is(res.status, 200, `${name}: ${JSON.stringify(res.json)}`);
     assert.equal(res.json['rejected'], [], name);
+    assert.is(res.json['ignored'], 0, name);
   }
+  const profile = await user(instance, USER_ID);
+  assert.ok((profile['anonymousIds'] as string[]).includes(ANONYMOUS_ID), 'the anonymous visit merged into the user');
+  const deletion = JSON.parse(await readFile(new URL('../fixtures/deletion/delete.json', import.meta.url), 'utf8')) as unknown;
+  assert.is((await instance.postSegment(deletion)).json['accepted'], 1);
   assert.is((await instance.api(`/v1/users/${USER_ID}`)).status, 404, 'delete.json erased the fixture user');
-  assert.ok(ANONYMOUS_ID);
 });
 
 semantics.run();

@@ -26,8 +26,10 @@ import {
 
 const fixturesDir = new URL('../fixtures/segment/', import.meta.url);
 
+/** `delete.json` lives apart (fixtures/deletion/) so replaying fixtures/segment keeps the demo user. */
 async function fixture(name: string): Promise<unknown> {
-  return JSON.parse(await readFile(new URL(name, fixturesDir), 'utf8'));
+  const url = name === 'delete.json' ? new URL('../fixtures/deletion/delete.json', import.meta.url) : new URL(name, fixturesDir);
+  return JSON.parse(await readFile(url, 'utf8'));
 }
 
 function errorsOf(input: unknown): MessageError[] {

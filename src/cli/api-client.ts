@@ -3,6 +3,8 @@
  * environment go through its HTTP API, never through the store: only one process may own
  * an environment's store (the instance).
  */
+import { secretVariableNames } from '../config/secrets.ts';
+import { signLikeSegment } from './replay-sign.ts';
 
 export type FetchFn = typeof fetch;
 
@@ -107,6 +109,15 @@ export class ApiClient {
     return { status: response.status, json };
   }
 
+  /**
+   * POSTs a payload to /v1/segment signed as Segment signs it (see replay-sign.ts), with
+   * the exact bytes that were signed. No API key: /v1/segment authenticates Segment.
+   */
+  postSegment(options: { payload: unknown; sharedSecret: string | undefined }): Promise<ApiResult> {
+    const signed = signLikeSegment({ payload: options.payload, secret: options.sharedSecret });
+    return this.request({ method: 'POST', path: '/v1/segment', rawBody: signed.body, headers: signed.headers, auth: false });
+  }
+
   /** Like `request`, but a non-2xx answer throws ApiResponseError with the instance's message. */
   async requestOk(options: RequestOptions): Promise<unknown> {
     const result = await this.request(options);
@@ -121,7 +132,7 @@ export function responseError(result: ApiResult, environment: string): ApiRespon
   const code = typeof body['error'] === 'string' ? body['error'] : undefined;
   const given = typeof body['message'] === 'string' ? body['message'] : `HTTP ${result.status}`;
   const hint = result.status === 401
-    ? ` (check BRIDGE_API_KEY_${environment.toUpperCase().replace(/-/g, '_')}: the instance refused it)`
+    ? ` (check ${secretVariableNames(environment).apiKey}: the instance refused it)`
     : '';
   return new ApiResponseError({ status: result.status, code, message: `the instance answered ${result.status}: ${given}${hint}` });
 }

@@ -7,6 +7,17 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../errors.ts';
 import { serveCommand } from './serve.ts';
 import { UsageError, withEnvironmentOptions } from './environment-options.ts';
+import { initCommand } from './init.ts';
+import { bootstrapCommand } from './bootstrap.ts';
+import { replayCommand, type ReplayFlags } from './replay.ts';
+import {
+  deliveriesListCommand,
+  outboxListCommand,
+  retryCommand,
+  statusCommand,
+  usersShowCommand,
+  type ReadFlags,
+} from './read-commands.ts';
 
 export function buildProgram(): Command {
   const program = new Command('segment-bridge')
@@ -18,7 +29,57 @@ export function buildProgram(): Command {
     .option('--port <n>', 'listen on this port (0 = any free port)')
     .action(serveCommand);
 
+  positionalEnv(program.command('init <env>').description('write environments/<env>.json and generate its secrets into .env'))
+    .option('--port <n>', 'port written to a new file (default: staging 4100, production 4200, others 4300)')
+    .option('--public-url <url>', 'publicUrl written to a new file: the address Segment calls')
+    .action(initCommand);
+
+  positionalEnv(program.command('bootstrap <env>').description('check an environment end to end and mark it verified'))
+    .option('--url <url>', 'base URL of the running instance (default: the config\'s publicUrl)')
+    .option('--json', 'print the checks as JSON')
+    .action(bootstrapCommand);
+
+  withEnvironmentOptions(program.command('replay <paths...>').description('sign fixtures as Segment does and POST them to /v1/segment'), { envRequired: true })
+    .option('--url <url>', 'base URL of a running instance (default: start one in this process)')
+    .option('--json', 'print the summary as JSON')
+    .action((paths: string[], flags: ReplayFlags) => replayCommand(paths, flags));
+
+  readCommand(program.command('status').description("an environment's state: verification, counts, outbox, deliveries"))
+    .action((flags: ReadFlags) => statusCommand(flags));
+
+  const users = program.command('users').description("read users' profiles");
+  readCommand(users.command('show <userId>').description('show a profile'))
+    .action((userId: string, flags: ReadFlags) => usersShowCommand(userId, flags));
+
+  const outbox = program.command('outbox').description('flow events on their way to Segment');
+  readCommand(outbox.command('list').description('list pending and dead entries'))
+    .option('--status <status>', 'pending or dead')
+    .action((flags: ReadFlags) => outboxListCommand(flags));
+  readCommand(outbox.command('retry [ids...]').description('retry dead entries (all when no id is given)'))
+    .action((ids: string[], flags: ReadFlags) => retryCommand({ what: 'outbox', ids, flags }));
+
+  const deliveries = program.command('deliveries').description('trigger webhook deliveries');
+  readCommand(deliveries.command('list').description('list deliveries'))
+    .option('--status <status>', 'pending, failed or delivered')
+    .action((flags: ReadFlags) => deliveriesListCommand(flags));
+  readCommand(deliveries.command('retry [ids...]').description('retry failed deliveries (all when no id is given)'))
+    .action((ids: string[], flags: ReadFlags) => retryCommand({ what: 'deliveries', ids, flags }));
+
   return program;
+}
+
+/** `init <env>` / `bootstrap <env>`: the environment is the argument, so `--env` is hidden. */
+function positionalEnv(command: Command): Command {
+  const withOptions = withEnvironmentOptions(command, { envRequired: false });
+  withOptions.options.find((option) => option.long === '--env')?.hideHelp();
+  return withOptions;
+}
+
+/** The flags of every command that talks to a running instance. */
+function readCommand(command: Command): Command {
+  return withEnvironmentOptions(command, { envRequired: true })
+    .option('--url <url>', "base URL of the running instance (default: the config's publicUrl)")
+    .option('--json', 'machine-readable output');
 }
 
 export async function runCli(argv: string[]): Promise<void> {
