@@ -56,6 +56,8 @@ export interface StartOptions {
   outboxRetryPolicy?: Partial<RetryPolicy>;
   /** Skip fsync on store commits: benchmarks of the CPU path only. Never in production. */
   unsafeNoFsync?: boolean;
+  /** Longest a request body may take to arrive before a 408 and a closed socket (slow-loris). Default 10000 ms. */
+  bodyTimeoutMs?: number;
 }
 
 /** Default bound for a graceful shutdown's flush (SPEC §3). */
@@ -96,7 +98,7 @@ export async function startInstance(options: StartOptions): Promise<Instance> {
     },
   });
   const onRunsCommitted = (runs: Array<{ deliveryId?: string }>) => webhooks.kick(runs.flatMap((run) => run.deliveryId ?? []));
-  const app = createApp({ config, store, emitter, log, clock, onRunsCommitted, outbox, webhooks, metrics, startedAtMs: clock.nowMs() });
+  const app = createApp({ config, store, emitter, log, clock, onRunsCommitted, outbox, webhooks, metrics, startedAtMs: clock.nowMs(), bodyTimeoutMs: options.bodyTimeoutMs });
 
   let server: Server;
   try {

@@ -7,22 +7,45 @@
  *   A lock left by a process that no longer runs (kill -9) is taken over.
  */
 import { mkdir, open, readFile, rm, writeFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 
 export interface DataDirClaim {
   release(): Promise<void>;
 }
 
+/**
+ * Directories claimed by instances of THIS process. The pid lock cannot tell two instances
+ * of one process apart (a lock holding our own pid is taken over, since after a crash and
+ * a container restart the new process may well get the old pid), so they are tracked here.
+ */
+const claimedInProcess = new Set<string>();
+
 export async function claimDataDir(options: { dir: string; environment: string }): Promise<DataDirClaim> {
   const { dir, environment } = options;
-  await mkdir(dir, { recursive: true });
-  await checkOwnerEnvironment(dir, environment);
   const lockPath = join(dir, 'instance.lock');
-  await acquireLock(lockPath, environment);
+  const key = resolve(dir);
+  if (claimedInProcess.has(key)) {
+    throw new ConfigError('data directory is in use by another instance in this process', [
+      { path: lockPath, message: 'close that instance first; one store has one owner' },
+    ]);
+  }
+  claimedInProcess.add(key);
+  try {
+    await mkdir(dir, { recursive: true });
+    await checkOwnerEnvironment(dir, environment);
+    await acquireLock(lockPath, environment);
+  } catch (error) {
+    claimedInProcess.delete(key);
+    throw error;
+  }
+  let released = false;
   return {
     async release() {
+      if (released) return;
+      released = true;
       await rm(lockPath, { force: true });
+      claimedInProcess.delete(key);
     },
   };
 }

@@ -5,7 +5,6 @@ import { loadFromFlags, type EnvironmentFlags } from './environment-options.ts';
 export async function serveCommand(flags: EnvironmentFlags): Promise<void> {
   const config = loadFromFlags(flags);
   const instance = await startInstance({ config });
-  process.stdout.write(`listening on ${instance.url}\n`);
   const shutdown = (signal: string) => {
     instance.log.info({ signal }, 'shutting down: no new requests; flushing what can be flushed');
     instance.close().then(
@@ -18,4 +17,6 @@ export async function serveCommand(flags: EnvironmentFlags): Promise<void> {
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
+  // Announce only once the handlers are in place: a SIGTERM sent right after this line must shut down gracefully.
+  process.stdout.write(`listening on ${instance.url}\n`);
 }

@@ -11,7 +11,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { EventSetting } from '../config/types.ts';
 import type { JsonObject } from './json.ts';
-import { getOwn } from './safe-keys.ts';
+import { getOwn, sanitizeJsonObject } from './safe-keys.ts';
 
 /** ajv-formats is CommonJS; under NodeNext its plugin is the `default` of the module object. */
 const addFormats = addFormatsModule.default;
@@ -128,7 +128,8 @@ function toFlowEventInput(item: ShapedEvent, now: Date): FlowEventInput {
     event: item.event,
     userId: item.userId,
     ...(item.anonymousId === undefined ? {} : { anonymousId: item.anonymousId }),
-    properties: item.properties,
+    // Forwarded to Segment through analytics-node: drop prototype-pollution keys like every inbound path does.
+    properties: sanitizeJsonObject(item.properties),
     ...(item.messageId === undefined ? {} : { messageId: item.messageId }),
     timestamp: item.timestamp ?? now.toISOString(),
   };

@@ -21,4 +21,6 @@ export interface AppDeps {
   webhooks?: WebhookWorker;
   metrics?: BridgeMetrics;
   startedAtMs?: number;
+  /** Longest a request body may take to arrive (slow-loris guard). Default 10000 ms (read-json-body.ts). */
+  bodyTimeoutMs?: number;
 }

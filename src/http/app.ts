@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Router } from '@koa/router';
 import { errorMiddleware } from './middleware/errors.ts';
+import { createRedactor } from '../config/redact.ts';
+import { listSecretValues } from '../config/secrets.ts';
 import { segmentInboundRoutes } from './routes/segment-inbound.ts';
 import { userRoutes } from './routes/users.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -21,7 +23,7 @@ export function createApp(deps: AppDeps, extraRouters: Router[] = []): Koa {
   app.proxy = false;
   app.silent = true;
   app.use(requestContext(deps));
-  app.use(errorMiddleware(deps.log));
+  app.use(errorMiddleware(deps.log, createRedactor(listSecretValues(deps.config.secrets))));
   for (const router of [healthRoutes(deps), metricsRoutes(deps), segmentInboundRoutes(deps), flowEventRoutes(deps), customEventRoutes(deps), userRoutes(deps), operateRoutes(deps), ...extraRouters]) {
     app.use(router.routes());
     app.use(router.allowedMethods());

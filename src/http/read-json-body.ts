@@ -1,6 +1,7 @@
 /**
  * Reads a request body as raw bytes (kept for signature checks) and parses it as JSON,
- * with the statuses of SPEC §2: 415 not JSON, 413 over the limit, 400 malformed or not UTF-8.
+ * with the statuses of SPEC §2: 415 not JSON, 413 over the limit, 400 malformed, not UTF-8 or
+ * nested deeper than MAX_JSON_DEPTH.
  */
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
@@ -40,28 +41,56 @@ export function parseJsonBody(raw: Buffer): unknown {
   } catch {
     throw new ValidationError('request body is not valid UTF-8', [], 'invalid_encoding');
   }
+  let json: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    json = JSON.parse(text) as unknown;
   } catch (error) {
     const reason = error instanceof Error ? error.message : 'unparseable';
     throw new ValidationError('request body is not valid JSON', [{ path: '', message: reason.slice(0, 200) }], 'malformed_json');
   }
+  if (nestingExceeds(json, MAX_JSON_DEPTH)) {
+    throw new ValidationError(`request body is nested deeper than ${MAX_JSON_DEPTH} levels`, [{ path: '', message: `objects and arrays may nest at most ${MAX_JSON_DEPTH} levels deep` }], 'too_deeply_nested');
+  }
+  return json;
+}
+
+/**
+ * Deepest object/array nesting a body may have. JSON.parse copes with any depth, but the
+ * recursive code after it (JSON.stringify for size checks and the journal, key sanitizing)
+ * overflows the stack at a few thousand levels: a 200 KB `[[[[...]]]]` must be a 400, not a 500.
+ * Real Segment payloads nest a handful of levels.
+ */
+export const MAX_JSON_DEPTH = 100;
+
+/** Whether `value` nests objects/arrays deeper than `maxDepth`; iterative, so any depth is safe. */
+function nestingExceeds(value: unknown, maxDepth: number): boolean {
+  const stack: Array<{ node: unknown; depth: number }> = [{ node: value, depth: 1 }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { node, depth } = item;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > maxDepth) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push({ node: child, depth: depth + 1 });
+  }
+  return false;
 }
 
 async function readRaw(ctx: Context, options: { limitBytes: number; timeoutMs?: number }): Promise<Buffer> {
   const declared = Number(ctx.get('content-length'));
-  if (Number.isFinite(declared) && declared > options.limitBytes) throw tooLarge(options.limitBytes);
+  if (Number.isFinite(declared) && declared > options.limitBytes) throw tooLarge(ctx, options.limitBytes);
   try {
     return await withTimeout(getRawBody(ctx.req, { limit: options.limitBytes }), options.timeoutMs ?? 10_000, ctx);
   } catch (error) {
     if (error instanceof AppError) throw error;
     const type = (error as { type?: string }).type;
-    if (type === 'entity.too.large') throw tooLarge(options.limitBytes);
+    if (type === 'entity.too.large') throw tooLarge(ctx, options.limitBytes);
     throw new AppError({ code: 'bad_body', status: 400, message: 'request body could not be read' });
   }
 }
 
-function tooLarge(limitBytes: number): AppError {
+function tooLarge(ctx: Context, limitBytes: number): AppError {
+  // The rest of the body stays unread: close the connection after the 413 rather than
+  // read (or, once raw-body paused it, hold) an attacker's megabytes on a kept-alive socket.
+  ctx.set('Connection', 'close');
   return new AppError({ code: 'payload_too_large', status: 413, message: `request body is over the limit of ${limitBytes} bytes` });
 }
 

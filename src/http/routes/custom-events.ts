@@ -12,7 +12,7 @@ import type { AppDeps } from '../app-deps.ts';
 export function customEventRoutes(deps: AppDeps): Router {
   const router = new Router();
   router.post('/v1/events', requireApiKey(deps.config.secrets.apiKey), async (ctx: Context) => {
-    const { json } = await readJsonBody(ctx, { limitBytes: deps.config.bodyLimitBytes });
+    const { json } = await readJsonBody(ctx, { limitBytes: deps.config.bodyLimitBytes, timeoutMs: deps.bodyTimeoutMs });
     const nowMs = deps.clock.nowMs();
     const parsed = parseCustomEvents(json, { nowMs, newMessageId: () => `sb-custom-${randomUUID()}` });
     if (!parsed.ok) throw new ValidationError('invalid custom event', parsed.errors, 'invalid_event');

@@ -12,7 +12,7 @@ import type { AppDeps } from '../app-deps.ts';
 export function flowEventRoutes(deps: AppDeps): Router {
   const router = new Router();
   router.post('/v1/flow-events', requireApiKey(deps.config.secrets.apiKey), async (ctx: Context) => {
-    const { json } = await readJsonBody(ctx, { limitBytes: deps.config.bodyLimitBytes });
+    const { json } = await readJsonBody(ctx, { limitBytes: deps.config.bodyLimitBytes, timeoutMs: deps.bodyTimeoutMs });
     const now = new Date(deps.clock.nowMs());
     const parsed = parseFlowEvents(json, { now });
     if (!parsed.ok) throw new ValidationError('invalid flow event', parsed.errors, 'invalid_flow_event');

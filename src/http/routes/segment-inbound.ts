@@ -16,7 +16,7 @@ export function segmentInboundRoutes(deps: AppDeps): Router {
   const router = new Router();
   router.post('/v1/segment', async (ctx: Context) => {
     const { config } = deps;
-    const raw = await readRawJsonBody(ctx, { limitBytes: config.bodyLimitBytes });
+    const raw = await readRawJsonBody(ctx, { limitBytes: config.bodyLimitBytes, timeoutMs: deps.bodyTimeoutMs });
     authenticate(ctx, raw, config.secrets.sharedSecret);
     const extracted = extractMessages(parseJsonBody(raw));
     if (!extracted.ok) throw new ValidationError(extracted.error.message, [extracted.error]);
