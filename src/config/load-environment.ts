@@ -119,6 +119,8 @@ function parseEnvironmentJson(text: string, shown: string): unknown {
  */
 export function jsonErrorLocation(text: string): { line: number; column: number } {
   const space = /[ \t\n\r]*/y;
+  // JSON strings may not contain raw control characters: the class excludes them on purpose.
+  // eslint-disable-next-line no-control-regex
   const scalar = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
   let i = 0;
   const skip = (): void => {

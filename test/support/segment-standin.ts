@@ -79,15 +79,16 @@ export class SegmentStandin {
 
   /** Starts listening on 127.0.0.1 with a free port. */
   static async start(options: SegmentStandinOptions = {}): Promise<SegmentStandin> {
-    let standin: SegmentStandin | undefined;
-    const server = createServer((req, res) => void standin?.handle(req, res));
+    // The server exists before the instance that handles its requests.
+    const ref: { standin?: SegmentStandin } = {};
+    const server = createServer((req, res) => void ref.standin?.handle(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
     const { port } = server.address() as AddressInfo;
-    standin = new SegmentStandin({ server, url: `http://127.0.0.1:${port}`, standin: options });
-    return standin;
+    ref.standin = new SegmentStandin({ server, url: `http://127.0.0.1:${port}`, standin: options });
+    return ref.standin;
   }
 
   /** Events accepted so far, in order of arrival (a retried event appears once per delivery). */
