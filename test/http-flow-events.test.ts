@@ -3,18 +3,11 @@
  * a local stand-in for Segment's tracking API. Outages, restarts, wrong keys, echoes.
  */
 import { suite } from 'uvu';
+import { waitFor } from './support/wait-for.ts';
 import * as assert from 'uvu/assert';
 import { SegmentStandin } from './support/segment-standin.ts';
 import { startTestInstance, type TestInstance } from './support/instance.ts';
 import { tempDir, testConfig, TEST_SECRETS } from './support/config.ts';
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 8_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function flowEvent(overrides: Record<string, unknown> = {}) {
   return { event: 'Flow Completed', userId: 'user-42', properties: { flow_id: 'onboarding', steps: 4 }, timestamp: '2026-11-01T10:00:00.000Z', ...overrides };

@@ -3,6 +3,7 @@
  * the user's profile, and a webhook signed with Standard Webhooks reaches a real receiver.
  */
 import { suite } from 'uvu';
+import { waitFor } from './support/wait-for.ts';
 import * as assert from 'uvu/assert';
 import type { TriggerConfig } from '../src/config/types.ts';
 import { startTestInstance, type TestInstance } from './support/instance.ts';
@@ -28,14 +29,6 @@ function triggers(receiverUrl: string): TriggerConfig[] {
       webhook: undefined,
     },
   ];
-}
-
-async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 // ---

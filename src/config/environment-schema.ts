@@ -13,6 +13,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { isJsonObject } from '../domain/json.ts';
+import { FLOW_EVENT_NAMES } from '../domain/flow-events.ts';
 import { isBridgeSecretVariable } from './secrets.ts';
 import type { SegmentRegion, WhereValue } from './types.ts';
 import type { TrackingPlanConfig } from '../domain/tracking-plan.ts';
@@ -20,15 +21,8 @@ import type { TrackingPlanConfig } from '../domain/tracking-plan.ts';
 // ajv-formats is CommonJS; under NodeNext its default import is the module object.
 const addFormats = addFormatsModule.default;
 
-/** Flow events the product may report (SPEC §3); the keys allowed in `events`. */
-export const FLOW_EVENT_CATALOG = [
-  'Flow Viewed',
-  'Flow Started',
-  'Flow Step Completed',
-  'Flow Completed',
-  'Flow Dismissed',
-  'Response Submitted',
-] as const;
+/** Flow events the product may report (SPEC §3); the keys allowed in `events`. One catalog: the domain's. */
+export const FLOW_EVENT_CATALOG = FLOW_EVENT_NAMES;
 
 /** Operators a `where` object value may use (SPEC §5). */
 export const WHERE_OPERATORS = ['$in', '$nin', '$ne', '$gt', '$gte', '$lt', '$lte', '$exists'] as const;
