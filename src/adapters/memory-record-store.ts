@@ -53,6 +53,20 @@ export class MemoryRecordStore<S extends StoreSchema> implements RecordStore<S> 
     return this.#collection(collection).size;
   }
 
+  atomically<T>(fn: () => T): T {
+    const mark = this.#undo.length;
+    try {
+      return fn();
+    } catch (error) {
+      for (const [collection, key, previous] of this.#undo.splice(mark).reverse()) {
+        const map = this.#collection(collection);
+        if (previous === undefined) map.delete(key);
+        else map.set(key, previous);
+      }
+      throw error;
+    }
+  }
+
   /** Makes the next commit fail (and roll back), as a full disk would. */
   failNextCommit(): void {
     this.#failNext = true;

@@ -18,6 +18,12 @@ export interface RecordStore<S extends StoreSchema> {
   values<C extends keyof S & string>(collection: C): IterableIterator<S[C]>;
   entries<C extends keyof S & string>(collection: C): IterableIterator<[string, S[C]]>;
   count<C extends keyof S & string>(collection: C): number;
+  /**
+   * Runs `fn` synchronously; if it throws, every write it made is undone before the error
+   * propagates (a savepoint), so an unexpected error half-way through a batch leaves nothing
+   * for a later commit to persist.
+   */
+  atomically<T>(fn: () => T): T;
   /** Resolves once everything written before the call is durable; rejects with StoreUnavailableError. */
   commit(): Promise<void>;
   /** Writes a test file next to the data to prove the store is writable right now. */

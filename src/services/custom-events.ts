@@ -24,6 +24,14 @@ export async function ingestCustomEvents(options: {
 }): Promise<{ accepted: number; duplicates: number; runs: TriggerRun[] }> {
   const { store, config, events, nowMs, emitter } = options;
   const windowMs = config.dedupeWindowDays * 86_400_000;
+  const { accepted, duplicates, runs } = store.atomically(() => applyCustomEvents({ store, config, events, nowMs, windowMs }));
+  await store.commit();
+  announceRuns({ emitter, runs, onRunsCommitted: options.onRunsCommitted });
+  return { accepted, duplicates, runs };
+}
+
+function applyCustomEvents(options: { store: BridgeStore; config: EnvConfig; events: CustomEvent[]; nowMs: number; windowMs: number }): { accepted: number; duplicates: number; runs: TriggerRun[] } {
+  const { store, config, events, nowMs, windowMs } = options;
   let accepted = 0;
   let duplicates = 0;
   const runs: TriggerRun[] = [];
@@ -38,7 +46,5 @@ export async function ingestCustomEvents(options: {
     accepted += 1;
     runs.push(...evaluateTriggers({ store, config, nowMs, event: { name: event.event, source: 'custom', messageId: event.messageId, userId: event.userId, properties: event.properties, timestamp: event.timestamp } }));
   }
-  await store.commit();
-  announceRuns({ emitter, runs, onRunsCommitted: options.onRunsCommitted });
   return { accepted, duplicates, runs };
 }

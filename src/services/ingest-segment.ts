@@ -24,15 +24,19 @@ export async function ingestSegmentMessages(options: {
 }): Promise<InboundResult & { runs: TriggerRun[] }> {
   const { store, config, items, clock, emitter } = options;
   const startedMs = clock.nowMs();
-  const result = applyInbound({ store, config, items, nowMs: startedMs });
-  const runs = result.tracks.flatMap(({ userId, message }) =>
-    evaluateTriggers({
-      store,
-      config,
-      nowMs: startedMs,
-      event: { name: message.event, source: 'segment', messageId: message.messageId, userId, properties: message.properties, timestamp: message.timestamp },
-    }),
-  );
+  // All or nothing in memory too: a bug throwing half-way must not leave writes for a later commit.
+  const { result, runs } = store.atomically(() => {
+    const applied = applyInbound({ store, config, items, nowMs: startedMs });
+    const fired = applied.tracks.flatMap(({ userId, message }) =>
+      evaluateTriggers({
+        store,
+        config,
+        nowMs: startedMs,
+        event: { name: message.event, source: 'segment', messageId: message.messageId, userId, properties: message.properties, timestamp: message.timestamp },
+      }),
+    );
+    return { result: applied, runs: fired };
+  });
   await store.commit();
   announceRuns({ emitter, runs, onRunsCommitted: options.onRunsCommitted });
   for (const rejection of result.rejected) emitter.emit('inbound_rejected', rejection);

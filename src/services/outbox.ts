@@ -156,14 +156,33 @@ export function summarizeOutbox(store: BridgeStore): OutboxSummary {
   return summary;
 }
 
-/** Pending entries due at `nowMs`, the longest-waiting first, at most `limit`. */
+/**
+ * Pending entries due at `nowMs`, the longest-waiting first, at most `limit`.
+ * Keeps only the `limit` earliest while scanning instead of sorting every due entry: after
+ * an outage the backlog can be millions of entries, and each delivery cycle would sort
+ * them all. Entries mostly arrive in due order, so the check per entry is O(1).
+ */
 export function dueOutboxEntries(options: { store: BridgeStore; nowMs: number; limit: number }): OutboxEntry[] {
+  const { nowMs, limit } = options;
   const due: OutboxEntry[] = [];
+  if (limit <= 0) return due;
   for (const entry of options.store.values('outbox')) {
-    if (entry.status === 'pending' && entry.nextAttemptAtMs <= options.nowMs) due.push(entry);
+    if (entry.status !== 'pending' || entry.nextAttemptAtMs > nowMs) continue;
+    const last = due[due.length - 1];
+    if (due.length === limit) {
+      if (last === undefined || compareDue(entry, last) >= 0) continue;
+      due.pop();
+    }
+    let index = due.length;
+    while (index > 0 && compareDue(entry, due[index - 1] as OutboxEntry) < 0) index -= 1;
+    due.splice(index, 0, entry);
   }
-  due.sort((a, b) => a.nextAttemptAtMs - b.nextAttemptAtMs || a.enqueuedAt.localeCompare(b.enqueuedAt));
-  return due.slice(0, options.limit);
+  return due;
+}
+
+/** Earlier attempt first, then earlier enqueue (ISO strings of one format compare by code unit). */
+function compareDue(a: OutboxEntry, b: OutboxEntry): number {
+  return a.nextAttemptAtMs - b.nextAttemptAtMs || (a.enqueuedAt < b.enqueuedAt ? -1 : a.enqueuedAt > b.enqueuedAt ? 1 : 0);
 }
 
 export type SettledOutcome = { result: 'delivered' } | { result: 'retry' | 'dead'; reason: string };

@@ -88,6 +88,24 @@ export class GroupCommit {
     return this.#inFlight ? [...this.#inFlight.undo, ...this.#open.undo] : this.#open.undo;
   }
 
+  /** A mark in the open batch; writes after it can be undone with `rollbackTo`. */
+  savepoint(): number {
+    return this.#open.undo.length;
+  }
+
+  /**
+   * Undoes the open batch's writes made after `mark` (synchronous callers only: a batch is
+   * never sealed while synchronous code runs). Their journal ops go back to the value at the
+   * mark, which is redundant but correct when the key was not written before it.
+   */
+  rollbackTo(mark: number): void {
+    const batch = this.#open;
+    const undone = batch.undo.splice(mark).reverse();
+    for (const entry of undone) batch.ops.get(entry.collection)?.set(entry.key, entry.previous);
+    if (batch.undo.length === 0) batch.ops.clear();
+    this.#options.rollback(undone);
+  }
+
   commit(): Promise<void> {
     // Nothing new since the in-flight batch: the caller's writes (if any) are in it.
     const target = this.#open.isEmpty ? this.#inFlight : this.#open;

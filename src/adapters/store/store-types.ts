@@ -6,7 +6,10 @@ export interface LowdbRecordStoreOptions {
   dir: string;
   /** Shard files of a NEW store. Default 64. An existing store keeps the count in its store.json. */
   shards?: number;
-  /** Compact once the active journal segment passes this many bytes. Default 64 MiB. */
+  /**
+   * Compact once the active journal segment passes this many bytes. Default: the size of
+   * the shard files, at least 64 MiB (compaction cost stays proportional to what is written).
+   */
   compactAtBytes?: number;
   /**
    * fdatasync journal appends and shard files. Default true. Turn it off only for benchmarks
