@@ -7,6 +7,8 @@ import * as assert from 'uvu/assert';
 import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { startTestInstance, type TestInstance } from './support/instance.ts';
+import type { LowdbRecordStore } from '../src/adapters/lowdb-record-store.ts';
+import type { BridgeSchema } from '../src/domain/bridge-schema.ts';
 import { TEST_SECRETS } from './support/config.ts';
 import { ANONYMOUS_ID, USER_ID, at, buildAlias, buildDelete, buildGroup, buildIdentify, buildPage, buildTrack } from './support/build-message.ts';
 
@@ -225,9 +227,34 @@ semantics('every fixture in fixtures/segment is accepted', async () => {
   }
   const profile = await user(instance, USER_ID);
   assert.ok((profile['anonymousIds'] as string[]).includes(ANONYMOUS_ID), 'the anonymous visit merged into the user');
-  const deletion = JSON.parse(await readFile(new URL('../fixtures/deletion/delete.json', import.meta.url), 'utf8')) as unknown;
+  const deletion = JSON.parse(await readFile(new URL('../fixtures/segment/deletion/delete.json', import.meta.url), 'utf8')) as unknown;
   assert.is((await instance.postSegment(deletion)).json['accepted'], 1);
   assert.is((await instance.api(`/v1/users/${USER_ID}`)).status, 404, 'delete.json erased the fixture user');
 });
 
 semantics.run();
+
+// ---
+const burst = suite('a concurrent burst');
+burst.before(async () => { instance = await startTestInstance(); });
+burst.after(async () => { await instance.close(); });
+
+burst('500 signed requests at once: every one acknowledged, applied once, durable, with few fsyncs', async () => {
+  const store = instance.store as unknown as LowdbRecordStore<BridgeSchema>;
+  const fsyncsBefore = store.stats().fsyncs;
+  const messages = Array.from({ length: 500 }, (_, i) => buildTrack({ userId: `burst-${i % 50}`, event: 'Burst Event', timestamp: at(i) }));
+  const responses = await Promise.all(messages.map((message) => instance.postSegment(message)));
+  assert.ok(responses.every((res) => res.status === 200 && res.json['accepted'] === 1), 'all 500 accepted');
+  const fsyncs = store.stats().fsyncs - fsyncsBefore;
+  assert.ok(fsyncs < 400, `group commit shares fsyncs between requests (${fsyncs} for 500 requests)`);
+
+  await instance.close();
+  instance = await startTestInstance({ dataDir: instance.config.dataDir });
+  let total = 0;
+  for (let u = 0; u < 50; u += 1) total += (await user(instance, `burst-${u}`)).counts.byEvent['Burst Event'] ?? 0;
+  assert.is(total, 500, 'after a restart every acknowledged message is there exactly once');
+  const again = await Promise.all(messages.slice(0, 20).map((message) => instance.postSegment(message)));
+  assert.ok(again.every((res) => res.json['duplicates'] === 1), 'Segment retries of acknowledged messages are duplicates');
+});
+
+burst.run();

@@ -26,9 +26,9 @@ import {
 
 const fixturesDir = new URL('../fixtures/segment/', import.meta.url);
 
-/** `delete.json` lives apart (fixtures/deletion/) so replaying fixtures/segment keeps the demo user. */
+/** `delete.json` lives apart (fixtures/segment/deletion/) so replaying fixtures/segment keeps the demo user. */
 async function fixture(name: string): Promise<unknown> {
-  const url = name === 'delete.json' ? new URL('../fixtures/deletion/delete.json', import.meta.url) : new URL(name, fixturesDir);
+  const url = name === 'delete.json' ? new URL('../fixtures/segment/deletion/delete.json', import.meta.url) : new URL(name, fixturesDir);
   return JSON.parse(await readFile(url, 'utf8'));
 }
 
