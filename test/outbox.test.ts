@@ -1,4 +1,5 @@
 import { suite } from 'uvu';
+import { currentFlowHistory } from '../src/services/flow-history.ts';
 import * as assert from 'uvu/assert';
 import { MemoryRecordStore } from '../src/adapters/memory-record-store.ts';
 import { SegmentEventSink } from '../src/adapters/segment-event-sink.ts';
@@ -106,8 +107,10 @@ async function harness(options: { writeKey?: string | null; events?: EnvConfig['
   };
 }
 
+/** The user's flow history as the API shows it (statuses derived from the outbox). */
 function historyOf(h: Harness, userId: string): Array<{ messageId: string; status: string }> {
-  return (h.store.get('users', userId)?.flowHistory ?? []).map(({ messageId, status }) => ({ messageId, status }));
+  const profile = h.store.get('users', userId);
+  return (profile ? currentFlowHistory(h.store, profile) : []).map(({ messageId, status }) => ({ messageId, status }));
 }
 
 // ---

@@ -30,6 +30,10 @@ export interface FlowHistoryEntry {
   event: string;
   flowId: string;
   timestamp: string;
+  /**
+   * Stored: `queued` (or `disabled`: accepted, never sent). `delivered` and `dead` are derived
+   * from the outbox when the profile is read (src/services/flow-history.ts).
+   */
   status: 'queued' | 'delivered' | 'disabled' | 'dead';
 }
 

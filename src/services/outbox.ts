@@ -103,16 +103,6 @@ export function toOutboundTrack(entry: OutboxEntry, environment: string): Outbou
   };
 }
 
-/** Updates the status of one flow-history entry, if the user and the entry still exist. */
-export function setFlowHistoryStatus(options: { store: BridgeStore; userId: string; messageId: string; status: FlowHistoryEntry['status'] }): void {
-  const { store, messageId, status } = options;
-  const key = profileKey(store, options.userId);
-  const profile = store.get('users', key);
-  if (!profile || !profile.flowHistory.some((entry) => entry.messageId === messageId && entry.status !== status)) return;
-  const flowHistory = profile.flowHistory.map((entry) => (entry.messageId === messageId ? { ...entry, status } : entry));
-  store.put('users', key, { ...profile, flowHistory });
-}
-
 /**
  * Moves dead letters back to pending with their attempts reset, due at `nowMs`. All of
  * them, or only `ids`. Returns how many moved. The caller commits.
@@ -126,7 +116,6 @@ export function requeueDeadEntries(options: { store: BridgeStore; nowMs: number;
     if (!entry || entry.status !== 'dead') continue;
     const { deadAt: _deadAt, ...rest } = entry;
     store.put('outbox', messageId, { ...rest, status: 'pending', attempts: 0, nextAttemptAtMs: nowMs });
-    setFlowHistoryStatus({ store, userId: entry.userId, messageId, status: 'queued' });
     moved += 1;
   }
   return moved;
@@ -188,9 +177,9 @@ function compareDue(a: OutboxEntry, b: OutboxEntry): number {
 export type SettledOutcome = { result: 'delivered' } | { result: 'retry' | 'dead'; reason: string };
 
 /**
- * Applies one send result to its outbox entry: ok -> removed and history `delivered`;
- * retryable -> attempts + 1 and the next attempt scheduled; permanent -> dead letter and
- * history `dead`. Returns `undefined` when the entry is gone or no longer pending (erased
+ * Applies one send result to its outbox entry: ok -> removed; retryable -> attempts + 1 and
+ * the next attempt scheduled; permanent -> dead letter. (The user's history reads its
+ * status from the outbox: src/services/flow-history.ts.) Returns `undefined` when the entry is gone or no longer pending (erased
  * by a user deletion while the request was out). The caller commits.
  */
 export function settleOutboxEntry(options: { store: BridgeStore; messageId: string; result: SendResult; nowMs: number; policy?: RetryPolicy }): SettledOutcome | undefined {
@@ -200,8 +189,9 @@ export function settleOutboxEntry(options: { store: BridgeStore; messageId: stri
   const attempts = entry.attempts + 1;
   const decision = result.ok ? { kind: 'ok' as const } : classifySegmentResult({ ...result, attempt: attempts }, options.policy);
   if (decision.kind === 'ok') {
+    // The history entry's status is derived from the outbox (src/services/flow-history.ts),
+    // so delivery writes only this small removal, not the user's whole profile.
     store.remove('outbox', messageId);
-    setFlowHistoryStatus({ store, userId: entry.userId, messageId, status: 'delivered' });
     return { result: 'delivered' };
   }
   const reason = result.ok ? 'unknown' : result.reason;
@@ -211,7 +201,6 @@ export function settleOutboxEntry(options: { store: BridgeStore; messageId: stri
   }
   const lastError = `${decision.reason} (${reason})`;
   store.put('outbox', messageId, { ...entry, status: 'dead', attempts, deadAt: new Date(nowMs).toISOString(), lastError });
-  setFlowHistoryStatus({ store, userId: entry.userId, messageId, status: 'dead' });
   return { result: 'dead', reason: lastError };
 }
 

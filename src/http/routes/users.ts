@@ -5,6 +5,7 @@ import { NotFoundError } from '../../errors.ts';
 import { toPublicProfile } from '../../domain/profile.ts';
 import { resolveUserId } from '../../services/identity.ts';
 import { listRuns } from '../../services/triggers.ts';
+import { currentFlowHistory } from '../../services/flow-history.ts';
 import { requireApiKey } from '../auth.ts';
 import type { AppDeps } from '../app-deps.ts';
 
@@ -16,7 +17,7 @@ export function userRoutes(deps: AppDeps): Router {
     const profile = deps.store.get('users', userId);
     if (!profile) throw new NotFoundError(`no user with userId ${JSON.stringify(requested.slice(0, 100))} in ${deps.config.name}`);
     const runs = listRuns({ store: deps.store, userId });
-    ctx.body = { ...toPublicProfile(profile), triggerRuns: runs };
+    ctx.body = { ...toPublicProfile({ ...profile, flowHistory: currentFlowHistory(deps.store, profile) }), triggerRuns: runs };
   });
   return router;
 }
