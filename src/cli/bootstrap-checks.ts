@@ -6,7 +6,7 @@
  * checks share small helpers and their order matters, so they stay in one file (~300 lines).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../errors.ts';
 import type { EnvConfig } from '../config/types.ts';
@@ -14,6 +14,7 @@ import { secretVariableNames } from '../config/secrets.ts';
 import { loopMarker } from '../domain/loop-marker.ts';
 import { ApiClient, InstanceUnreachableError, isRecord, type FetchFn } from './api-client.ts';
 import { loadFromFlags, type EnvironmentFlags } from './environment-options.ts';
+import { probeDirWrite } from '../adapters/store/durable-fs.ts';
 
 export type CheckOutcome =
   /** `detail`: short, shown in parentheses; `note`: a caveat shown on its own line. */
@@ -103,27 +104,16 @@ const storeWritable: BootstrapCheck = {
   name: 'store writable',
   async run(context) {
     const { dataDir } = requireConfig(context);
-    const probe = path.join(dataDir, `.bootstrap-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
-    try {
-      await mkdir(dataDir, { recursive: true });
-      const handle = await open(probe, 'wx', 0o600);
-      try {
-        await handle.writeFile('segment-bridge bootstrap probe\n');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rm(probe);
-      return { ok: true, detail: dataDir };
-    } catch (error) {
-      await rm(probe, { force: true }).catch(() => undefined);
-      const code = (error as NodeJS.ErrnoException).code ?? 'error';
-      return {
-        ok: false,
-        problem: `${dataDir} cannot be written (${code})`,
-        fix: 'give this user write access to it, free some disk space, or point dataDir (or --data-dir) at a writable directory',
-      };
-    }
+    const code = await mkdir(dataDir, { recursive: true }).then(
+      () => probeDirWrite(dataDir),
+      (error: unknown) => (error as NodeJS.ErrnoException).code ?? 'error',
+    );
+    if (code === undefined) return { ok: true, detail: dataDir };
+    return {
+      ok: false,
+      problem: `${dataDir} cannot be written (${code})`,
+      fix: 'give this user write access to it, free some disk space, or point dataDir (or --data-dir) at a writable directory',
+    };
   },
 };
 

@@ -27,6 +27,11 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 /** Writes, fsyncs and deletes a small file in `dir`: true if the disk accepts writes right now. */
 export async function probeDirWritable(dir: string): Promise<boolean> {
+  return (await probeDirWrite(dir)) === undefined;
+}
+
+/** Like probeDirWritable, but says why not: the error code (`EACCES`, `ENOSPC`, ...) or undefined when writable. */
+export async function probeDirWrite(dir: string): Promise<string | undefined> {
   const path = join(dir, `.probe-${randomUUID()}`);
   try {
     const handle = await open(path, 'w');
@@ -37,10 +42,10 @@ export async function probeDirWritable(dir: string): Promise<boolean> {
       await handle.close();
     }
     await unlink(path);
-    return true;
-  } catch {
+    return undefined;
+  } catch (error) {
     await unlink(path).catch(() => undefined);
-    return false;
+    return (error as NodeJS.ErrnoException).code ?? 'error';
   }
 }
 
