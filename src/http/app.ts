@@ -5,29 +5,32 @@
 import Koa from 'koa';
 import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
-import type { Router } from '@koa/router';
+import { Router } from '@koa/router';
 import { errorMiddleware } from './middleware/errors.ts';
 import { createRedactor } from '../config/redact.ts';
 import { listSecretValues } from '../config/secrets.ts';
-import { segmentInboundRoutes } from './routes/segment-inbound.ts';
-import { userRoutes } from './routes/users.ts';
-import { healthRoutes } from './routes/health.ts';
-import { customEventRoutes } from './routes/custom-events.ts';
-import { flowEventRoutes } from './routes/flow-events.ts';
-import { operateRoutes } from './routes/operate.ts';
-import { metricsRoutes } from './routes/metrics.ts';
+import { registerSegmentInboundRoutes } from './routes/segment-inbound.ts';
+import { registerUserRoutes } from './routes/users.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+import { registerCustomEventRoutes } from './routes/custom-events.ts';
+import { registerFlowEventRoutes } from './routes/flow-events.ts';
+import { registerOperateRoutes } from './routes/operate.ts';
+import { registerMetricsRoutes } from './routes/metrics.ts';
 import type { AppDeps } from './app-deps.ts';
 
-export function createApp(deps: AppDeps, extraRouters: Router[] = []): Koa {
+export function createApp(deps: AppDeps): Koa {
   const app = new Koa();
   app.proxy = false;
   app.silent = true;
   app.use(requestContext(deps));
   app.use(errorMiddleware(deps.log, createRedactor(listSecretValues(deps.config.secrets))));
-  for (const router of [healthRoutes(deps), metricsRoutes(deps), segmentInboundRoutes(deps), flowEventRoutes(deps), customEventRoutes(deps), userRoutes(deps), operateRoutes(deps), ...extraRouters]) {
-    app.use(router.routes());
-    app.use(router.allowedMethods());
+  // One router for every route: a request walks one route table, not one per module.
+  const router = new Router();
+  for (const register of [registerHealthRoutes, registerMetricsRoutes, registerSegmentInboundRoutes, registerFlowEventRoutes, registerCustomEventRoutes, registerUserRoutes, registerOperateRoutes]) {
+    register(router, deps);
   }
+  app.use(router.routes());
+  app.use(router.allowedMethods());
   return app;
 }
 

@@ -1,5 +1,5 @@
 /** POST /v1/events: custom trigger events from the product's code (API key). Answers with the runs fired. */
-import { Router } from '@koa/router';
+import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { randomUUID } from 'node:crypto';
 import { ValidationError } from '../../errors.ts';
@@ -9,8 +9,7 @@ import { requireApiKey } from '../auth.ts';
 import { readJsonBody } from '../read-json-body.ts';
 import type { AppDeps } from '../app-deps.ts';
 
-export function customEventRoutes(deps: AppDeps): Router {
-  const router = new Router();
+export function registerCustomEventRoutes(router: Router, deps: AppDeps): void {
   router.post('/v1/events', requireApiKey(deps.config.secrets.apiKey), async (ctx: Context) => {
     const { json } = await readJsonBody(ctx, { limitBytes: deps.config.bodyLimitBytes, timeoutMs: deps.bodyTimeoutMs });
     const nowMs = deps.clock.nowMs();
@@ -24,5 +23,4 @@ export function customEventRoutes(deps: AppDeps): Router {
       runs: result.runs.map((run) => ({ id: run.id, triggerId: run.triggerId, userId: run.userId, flowId: run.flowId, inviteUrl: run.inviteUrl })),
     };
   });
-  return router;
 }

@@ -1,5 +1,5 @@
 /** POST /v1/flow-events: the product reports its flow events; 202 once they are durably in the outbox. */
-import { Router } from '@koa/router';
+import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { ValidationError } from '../../errors.ts';
 import { parseFlowEvents } from '../../domain/flow-events.ts';
@@ -9,8 +9,7 @@ import { requireApiKey } from '../auth.ts';
 import { readJsonBody } from '../read-json-body.ts';
 import type { AppDeps } from '../app-deps.ts';
 
-export function flowEventRoutes(deps: AppDeps): Router {
-  const router = new Router();
+export function registerFlowEventRoutes(router: Router, deps: AppDeps): void {
   router.post('/v1/flow-events', requireApiKey(deps.config.secrets.apiKey), async (ctx: Context) => {
     const { json } = await readJsonBody(ctx, { limitBytes: deps.config.bodyLimitBytes, timeoutMs: deps.bodyTimeoutMs });
     const now = new Date(deps.clock.nowMs());
@@ -33,5 +32,4 @@ export function flowEventRoutes(deps: AppDeps): Router {
       messageIds: result.entries.map((entry) => entry.messageId),
     };
   });
-  return router;
 }

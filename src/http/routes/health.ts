@@ -1,10 +1,9 @@
 /** Liveness and readiness (SPEC §2). Readiness fails when the store cannot be written. */
-import { Router } from '@koa/router';
+import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import type { AppDeps } from '../app-deps.ts';
 
-export function healthRoutes(deps: AppDeps): Router {
-  const router = new Router();
+export function registerHealthRoutes(router: Router, deps: AppDeps): void {
   router.get('/healthz', (ctx: Context) => {
     ctx.body = { ok: true, environment: deps.config.name };
   });
@@ -13,5 +12,4 @@ export function healthRoutes(deps: AppDeps): Router {
     ctx.status = storeWritable ? 200 : 503;
     ctx.body = { ready: storeWritable, environment: deps.config.name, checks: { config: true, storeWritable } };
   });
-  return router;
 }

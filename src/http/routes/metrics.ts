@@ -1,10 +1,9 @@
 /** GET /metrics: Prometheus text format. Counts and latencies only: no user data, no secrets. */
-import { Router } from '@koa/router';
+import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import type { AppDeps } from '../app-deps.ts';
 
-export function metricsRoutes(deps: AppDeps): Router {
-  const router = new Router();
+export function registerMetricsRoutes(router: Router, deps: AppDeps): void {
   router.get('/metrics', async (ctx: Context) => {
     if (!deps.metrics) {
       ctx.status = 404;
@@ -13,5 +12,4 @@ export function metricsRoutes(deps: AppDeps): Router {
     ctx.type = deps.metrics.registry.contentType;
     ctx.body = await deps.metrics.registry.metrics();
   });
-  return router;
 }

@@ -3,7 +3,7 @@
  * deliveries. The CLI's read commands call these, so a live store is only ever touched by
  * the process that owns it.
  */
-import { Router } from '@koa/router';
+import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { ValidationError } from '../../errors.ts';
 import { listDeliveries } from '../../services/webhook-worker.ts';
@@ -16,12 +16,12 @@ import type { WebhookDelivery } from '../../domain/trigger-run.ts';
 
 const LIST_LIMIT = 500;
 
-export function operateRoutes(deps: AppDeps): Router {
+export function registerOperateRoutes(router: Router, deps: AppDeps): void {
   const { config, store } = deps;
-  const router = new Router();
-  router.use(requireApiKey(config.secrets.apiKey));
+  // Per route: the app has one router, and /v1/segment, /healthz and /metrics are not API-key routes.
+  const auth = requireApiKey(config.secrets.apiKey);
 
-  router.get('/v1/status', async (ctx: Context) => {
+  router.get('/v1/status', auth, async (ctx: Context) => {
     const verification = await readVerification(config.dataDir);
     ctx.body = {
       environment: config.name,
@@ -43,7 +43,7 @@ export function operateRoutes(deps: AppDeps): Router {
     };
   });
 
-  router.get('/v1/outbox', (ctx: Context) => {
+  router.get('/v1/outbox', auth, (ctx: Context) => {
     const status = optionalStatus(ctx, ['pending', 'dead'] as const);
     const entries: OutboxEntry[] = [];
     for (const entry of store.values('outbox')) {
@@ -53,7 +53,7 @@ export function operateRoutes(deps: AppDeps): Router {
     ctx.body = { entries };
   });
 
-  router.post('/v1/outbox/retry', async (ctx: Context) => {
+  router.post('/v1/outbox/retry', auth, async (ctx: Context) => {
     const ids = await optionalIds(ctx, deps.config.bodyLimitBytes);
     const retried = deps.outbox?.retryDead(ids) ?? 0;
     await store.commit();
@@ -61,18 +61,17 @@ export function operateRoutes(deps: AppDeps): Router {
     ctx.body = { retried };
   });
 
-  router.get('/v1/deliveries', (ctx: Context) => {
+  router.get('/v1/deliveries', auth, (ctx: Context) => {
     const status = optionalStatus(ctx, ['pending', 'failed', 'delivered'] as const);
     const deliveries: WebhookDelivery[] = listDeliveries({ store, limit: LIST_LIMIT, ...(status ? { status } : {}) });
     ctx.body = { deliveries };
   });
 
-  router.post('/v1/deliveries/retry', async (ctx: Context) => {
+  router.post('/v1/deliveries/retry', auth, async (ctx: Context) => {
     const ids = await optionalIds(ctx, deps.config.bodyLimitBytes);
     const retried = deps.webhooks ? await deps.webhooks.retryFailed(ids) : [];
     ctx.body = { retried: retried.length, ids: retried };
   });
-  return router;
 }
 
 function optionalStatus<T extends string>(ctx: Context, allowed: readonly T[]): T | undefined {

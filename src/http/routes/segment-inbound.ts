@@ -3,7 +3,7 @@
  * Order: content type and size (415/413) -> authentication on the raw bytes (401) ->
  * JSON (400) -> body shape (400) -> per-message validation, dedupe, apply, durable commit.
  */
-import { Router } from '@koa/router';
+import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { AuthError, ValidationError } from '../../errors.ts';
 import { extractMessages } from '../../domain/segment-message.ts';
@@ -12,8 +12,7 @@ import { ingestSegmentMessages } from '../../services/ingest-segment.ts';
 import { parseJsonBody, readRawJsonBody } from '../read-json-body.ts';
 import type { AppDeps } from '../app-deps.ts';
 
-export function segmentInboundRoutes(deps: AppDeps): Router {
-  const router = new Router();
+export function registerSegmentInboundRoutes(router: Router, deps: AppDeps): void {
   router.post('/v1/segment', async (ctx: Context) => {
     const { config } = deps;
     const raw = await readRawJsonBody(ctx, { limitBytes: config.bodyLimitBytes, timeoutMs: deps.bodyTimeoutMs });
@@ -26,7 +25,6 @@ export function segmentInboundRoutes(deps: AppDeps): Router {
     ctx.status = 200;
     ctx.body = { accepted: result.accepted, duplicates: result.duplicates, ignored: result.ignored, rejected: result.rejected };
   });
-  return router;
 }
 
 function authenticate(ctx: Context, raw: Buffer, secret: string | undefined): void {

@@ -1,5 +1,5 @@
 /** GET /v1/users/:userId: a user's profile as the store knows it (API key). */
-import { Router } from '@koa/router';
+import type { Router } from '@koa/router';
 import type { Context } from 'koa';
 import { NotFoundError } from '../../errors.ts';
 import { toPublicProfile } from '../../domain/profile.ts';
@@ -9,8 +9,7 @@ import { currentFlowHistory } from '../../services/flow-history.ts';
 import { requireApiKey } from '../auth.ts';
 import type { AppDeps } from '../app-deps.ts';
 
-export function userRoutes(deps: AppDeps): Router {
-  const router = new Router();
+export function registerUserRoutes(router: Router, deps: AppDeps): void {
   router.get('/v1/users/:userId', requireApiKey(deps.config.secrets.apiKey), (ctx: Context) => {
     const requested = String((ctx as Context & { params: Record<string, string> }).params['userId'] ?? '');
     const userId = resolveUserId(deps.store, requested);
@@ -19,5 +18,4 @@ export function userRoutes(deps: AppDeps): Router {
     const runs = listRuns({ store: deps.store, userId });
     ctx.body = { ...toPublicProfile({ ...profile, flowHistory: currentFlowHistory(deps.store, profile) }), triggerRuns: runs };
   });
-  return router;
 }
