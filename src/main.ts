@@ -4,7 +4,7 @@
  * workers and listens; `close()` stops accepting, flushes what it can within a bound and
  * leaves the rest on disk.
  */
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { EnvConfig } from './config/types.ts';
@@ -23,10 +23,10 @@ import { claimDataDir } from './adapters/data-dir-guard.ts';
 import { FetchWebhookSender } from './adapters/fetch-webhook-sender.ts';
 import { SegmentEventSink } from './adapters/segment-event-sink.ts';
 import { createRedactor } from './config/redact.ts';
-import { listSecretValues } from './config/secrets.ts';
+import { listSecretValues, secretVariableNames } from './config/secrets.ts';
 import { WebhookWorker } from './services/webhook-worker.ts';
 import { OutboxWorker } from './services/outbox-worker.ts';
-import { PRUNE_INTERVAL_MS, pruneSeenMessages } from './services/prune-seen.ts';
+import { PRUNE_INTERVAL_MS, pruneSeenMessages } from './services/dedupe-window.ts';
 
 export interface Instance {
   config: EnvConfig;
@@ -156,8 +156,7 @@ function buildSink(config: EnvConfig): EventSink | undefined {
   return new SegmentEventSink({ writeKey, host: config.segment.host, flushAt: config.segment.flushAt, flushIntervalMs: config.segment.flushIntervalMs });
 }
 
-async function listen(handler: ReturnType<ReturnType<typeof createApp>['callback']>, port: number, host: string): Promise<Server> {
-  const { createServer } = await import('node:http');
+async function listen(handler: RequestListener, port: number, host: string): Promise<Server> {
   const server = createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -183,8 +182,8 @@ async function stopAccepting(server: Server, graceMs: number): Promise<void> {
 }
 
 function warnAboutOpenAuth(config: EnvConfig, log: Logger): void {
-  const suffix = config.name.toUpperCase().replaceAll('-', '_');
-  if (config.secrets.sharedSecret === undefined) log.warn(`SEGMENT_SHARED_SECRET_${suffix} is not set: /v1/segment accepts unsigned requests`);
-  if (config.secrets.apiKey === undefined) log.warn(`BRIDGE_API_KEY_${suffix} is not set: the product API is open`);
-  if (config.secrets.writeKey === undefined) log.warn(`SEGMENT_WRITE_KEY_${suffix} is not set: flow events stay queued in the outbox`);
+  const names = secretVariableNames(config.name);
+  if (config.secrets.sharedSecret === undefined) log.warn(`${names.sharedSecret} is not set: /v1/segment accepts unsigned requests`);
+  if (config.secrets.apiKey === undefined) log.warn(`${names.apiKey} is not set: the product API is open`);
+  if (config.secrets.writeKey === undefined) log.warn(`${names.writeKey} is not set: flow events stay queued in the outbox`);
 }

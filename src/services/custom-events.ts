@@ -9,6 +9,7 @@ import type { CustomEvent } from '../domain/custom-event.ts';
 import type { TriggerRun } from '../domain/trigger-run.ts';
 import type { BridgeEmitter } from '../events.ts';
 import { evaluateTriggers } from './triggers.ts';
+import { isWithinDedupeWindow } from './dedupe-window.ts';
 import { announceRuns, type RunsCommittedHook } from './ingest-segment.ts';
 
 /** Custom events share the `seen` collection with Segment messages under their own prefix. */
@@ -23,22 +24,20 @@ export async function ingestCustomEvents(options: {
   onRunsCommitted?: RunsCommittedHook | undefined;
 }): Promise<{ accepted: number; duplicates: number; runs: TriggerRun[] }> {
   const { store, config, events, nowMs, emitter } = options;
-  const windowMs = config.dedupeWindowDays * 86_400_000;
-  const { accepted, duplicates, runs } = store.atomically(() => applyCustomEvents({ store, config, events, nowMs, windowMs }));
+  const { accepted, duplicates, runs } = store.atomically(() => applyCustomEvents({ store, config, events, nowMs }));
   await store.commit();
   announceRuns({ emitter, runs, onRunsCommitted: options.onRunsCommitted });
   return { accepted, duplicates, runs };
 }
 
-function applyCustomEvents(options: { store: BridgeStore; config: EnvConfig; events: CustomEvent[]; nowMs: number; windowMs: number }): { accepted: number; duplicates: number; runs: TriggerRun[] } {
-  const { store, config, events, nowMs, windowMs } = options;
+function applyCustomEvents(options: { store: BridgeStore; config: EnvConfig; events: CustomEvent[]; nowMs: number }): { accepted: number; duplicates: number; runs: TriggerRun[] } {
+  const { store, config, events, nowMs } = options;
   let accepted = 0;
   let duplicates = 0;
   const runs: TriggerRun[] = [];
   for (const event of events) {
     const seenKey = `${SEEN_PREFIX}${event.messageId}`;
-    const seen = store.get('seen', seenKey);
-    if (seen && nowMs - seen.atMs < windowMs) {
+    if (isWithinDedupeWindow({ seen: store.get('seen', seenKey), nowMs, dedupeWindowDays: config.dedupeWindowDays })) {
       duplicates += 1;
       continue;
     }

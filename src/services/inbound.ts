@@ -16,6 +16,7 @@ import { isBridgeEcho } from '../domain/loop-marker.ts';
 import { applyAliasLinks, linkAnonymousId, loadUserProfile, resolveAnonymousId, resolveUserId } from './identity.ts';
 import { eraseUser, isErased } from './erase-user.ts';
 import { recordRejection } from './rejections.ts';
+import { isWithinDedupeWindow } from './dedupe-window.ts';
 import { compileTrackingPlan, type PlanVerdict } from '../domain/tracking-plan.ts';
 
 export interface InboundRejection {
@@ -78,11 +79,12 @@ function applyOne(options: {
   receivedAt: string;
 }): Outcome | 'rejected' {
   const { store, config, message, nowMs, result, index, item, receivedAt } = options;
-  const windowMs = config.dedupeWindowDays * 86_400_000;
   const seen = store.get('seen', message.messageId);
-  if (seen && nowMs - seen.atMs < windowMs) return 'duplicate';
+  if (isWithinDedupeWindow({ seen, nowMs, dedupeWindowDays: config.dedupeWindowDays })) return 'duplicate';
 
-  if (!isBridgeEcho(message)) {
+  // Our own events echoed back are ignored before anything else looks at them (loop guard).
+  const echo = isBridgeEcho(message);
+  if (!echo) {
     const verdict = checkTrackingPlan(config, message);
     if (!verdict.ok) {
       const rejection = { index, messageId: message.messageId, errors: verdict.violations };
@@ -95,7 +97,7 @@ function applyOne(options: {
       result.flagged.push(rejection);
     }
   }
-  const outcome = decideAndApply({ store, config, message, result });
+  const outcome = echo ? 'ignored' : decideAndApply({ store, config, message, result });
   store.put('seen', message.messageId, { atMs: nowMs, outcome: outcome === 'accepted' ? 'accepted' : 'ignored' });
   return outcome;
 }
@@ -104,7 +106,6 @@ function decideAndApply(options: { store: BridgeStore; config: EnvConfig; messag
   const { store, config, message, result } = options;
   const historyLimit = config.historyLimit;
   const at = message.timestamp;
-  if (isBridgeEcho(message)) return 'ignored';
 
   switch (message.type) {
     case 'delete':

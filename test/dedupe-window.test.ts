@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MemoryRecordStore } from '../src/adapters/memory-record-store.ts';
 import type { BridgeSchema } from '../src/domain/bridge-schema.ts';
-import { pruneSeenMessages } from '../src/services/prune-seen.ts';
+import { pruneSeenMessages } from '../src/services/dedupe-window.ts';
 import { applyInbound } from '../src/services/inbound.ts';
 import { testConfig } from './support/config.ts';
 import { buildTrack } from './support/build-message.ts';
