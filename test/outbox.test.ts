@@ -10,7 +10,8 @@ import { emptyProfile } from '../src/domain/profile.ts';
 import { StoreUnavailableError } from '../src/errors.ts';
 import { systemClock } from '../src/ports/clock.ts';
 import { enqueueFlowEvents } from '../src/services/outbox.ts';
-import { OutboxWorker, type Timers } from '../src/services/outbox-worker.ts';
+import { OutboxWorker } from '../src/services/outbox-worker.ts';
+import type { Scheduler } from '../src/ports/scheduler.ts';
 import { testConfig } from './support/config.ts';
 import { SegmentStandin } from './support/segment-standin.ts';
 
@@ -28,16 +29,13 @@ class FakeClock {
 }
 
 /** Timers that fire only when the test says so; records what the worker armed. */
-class ManualTimers implements Timers {
+class ManualTimers implements Scheduler {
   armed = new Map<number, { callback: () => void; delayMs: number }>();
   #next = 1;
-  setTimeout(callback: () => void, delayMs: number): unknown {
+  schedule(callback: () => void, delayMs: number): () => void {
     const handle = this.#next++;
     this.armed.set(handle, { callback, delayMs });
-    return handle;
-  }
-  clearTimeout(handle: unknown): void {
-    this.armed.delete(handle as number);
+    return () => this.armed.delete(handle);
   }
   delays(): number[] {
     return [...this.armed.values()].map((timer) => timer.delayMs);
@@ -89,7 +87,7 @@ async function harness(options: { writeKey?: string | null; events?: EnvConfig['
     return sink;
   };
   const writeKey = options.writeKey === undefined ? WRITE_KEY : options.writeKey;
-  const worker = new OutboxWorker({ store, sink: writeKey === null ? undefined : sinkFor(writeKey), config, clock, timers, retryPolicy: { random: () => 0.5 }, batchSize: 10 });
+  const worker = new OutboxWorker({ store, sink: writeKey === null ? undefined : sinkFor(writeKey), config, clock, scheduler: timers, retryPolicy: { random: () => 0.5 }, batchSize: 10 });
   return {
     store,
     config,

@@ -9,7 +9,8 @@ import type { BridgeSchema } from '../src/domain/bridge-schema.ts';
 import { signWebhook } from '../src/domain/webhook-signature.ts';
 import { BridgeEmitter, type BridgeEvents } from '../src/events.ts';
 import { evaluateTriggers } from '../src/services/triggers.ts';
-import { listDeliveries, WebhookWorker, type Scheduler } from '../src/services/webhook-worker.ts';
+import { listDeliveries, WebhookWorker } from '../src/services/webhook-worker.ts';
+import type { Scheduler } from '../src/ports/scheduler.ts';
 import { testConfig } from './support/config.ts';
 import { startWebhookReceiver, verifyStandardWebhook, type WebhookReceiver } from './support/webhook-receiver.ts';
 

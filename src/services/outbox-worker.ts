@@ -21,18 +21,9 @@ import { systemClock, type Clock } from '../ports/clock.ts';
 import type { Logger } from '../adapters/logger.ts';
 import type { BridgeEmitter } from '../events.ts';
 import { toError } from '../errors.ts';
+import { timerScheduler, type Scheduler } from '../ports/scheduler.ts';
 import { dueOutboxEntries, requeueDeadEntries, settleOutboxEntry, summarizeOutbox, toOutboundTrack } from './outbox.ts';
 
-/** Where the worker's wake-ups come from; tests may inject their own. */
-export interface Timers {
-  setTimeout(callback: () => void, delayMs: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const nodeTimers: Timers = {
-  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 export interface OutboxWorkerOptions {
   store: BridgeStore;
@@ -49,7 +40,8 @@ export interface OutboxWorkerOptions {
   maxIdleMs?: number;
   /** Pause after a cycle whose commit failed, so a full disk is not hammered. Default 1000 ms. */
   storeRetryDelayMs?: number;
-  timers?: Timers;
+  /** Where the worker's wake-ups come from. Default: `timerScheduler` (unref'd setTimeout). */
+  scheduler?: Scheduler;
   log?: Logger;
   emitter?: BridgeEmitter;
 }
@@ -85,10 +77,10 @@ export class OutboxWorker {
   readonly #batchSize: number;
   readonly #maxIdleMs: number;
   readonly #storeRetryDelayMs: number;
-  readonly #timers: Timers;
+  readonly #scheduler: Scheduler;
   readonly #log: Logger | undefined;
   readonly #emitter: BridgeEmitter | undefined;
-  #timer: { handle: unknown; atMs: number } | undefined;
+  #timer: { cancel: () => void; atMs: number } | undefined;
   #current: Promise<CycleSummary> | undefined;
   #storeFailed = false;
   #running = false;
@@ -107,7 +99,7 @@ export class OutboxWorker {
     this.#batchSize = Math.max(1, options.batchSize ?? 100);
     this.#maxIdleMs = options.maxIdleMs ?? 60_000;
     this.#storeRetryDelayMs = options.storeRetryDelayMs ?? 1_000;
-    this.#timers = options.timers ?? nodeTimers;
+    this.#scheduler = options.scheduler ?? timerScheduler;
     this.#log = options.log;
     this.#emitter = options.emitter;
   }
@@ -231,12 +223,12 @@ export class OutboxWorker {
     if (!this.#running || !this.#sink) return;
     const atMs = this.#clock.nowMs() + delayMs;
     if (this.#timer && this.#timer.atMs <= atMs) return;
-    if (this.#timer) this.#timers.clearTimeout(this.#timer.handle);
-    const handle = this.#timers.setTimeout(() => {
+    this.#timer?.cancel();
+    const cancel = this.#scheduler.schedule(() => {
       this.#timer = undefined;
       void this.#wake();
     }, delayMs);
-    this.#timer = { handle, atMs };
+    this.#timer = { cancel, atMs };
   }
 
   async #wake(): Promise<void> {
@@ -268,7 +260,7 @@ export class OutboxWorker {
     // A worker that never ran (e.g. built to retry dead letters) sends nothing on the way out.
     const wasRunning = this.#running;
     this.#running = false;
-    if (this.#timer) this.#timers.clearTimeout(this.#timer.handle);
+    this.#timer?.cancel();
     this.#timer = undefined;
     const deadline = performance.now() + flushTimeoutMs;
     const remainingMs = (): number => Math.max(0, deadline - performance.now());
@@ -280,11 +272,11 @@ export class OutboxWorker {
         if (summary.attempted === 0 || summary.delivered === 0) break;
       }
     };
-    // Wall-clock bound, on real timers whatever `timers` the worker was given.
-    let handle: unknown;
-    const bound = new Promise<void>((resolve) => (handle = nodeTimers.setTimeout(resolve, remainingMs())));
+    // Wall-clock bound, on real timers whatever `scheduler` the worker was given.
+    let cancelBound = (): void => undefined;
+    const bound = new Promise<void>((resolve) => (cancelBound = timerScheduler.schedule(resolve, remainingMs())));
     await Promise.race([flush().catch((error: unknown) => this.#noteError(`outbox worker: ${toError(error).message}`)), bound]);
-    nodeTimers.clearTimeout(handle);
+    cancelBound();
     this.#closed = true;
     await this.#sink?.close(Math.max(1, remainingMs())).catch((error: unknown) => this.#noteError(`sink close: ${toError(error).message}`));
   }

@@ -21,19 +21,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { WebhookSender, WebhookSendResult } from '../ports/webhook-sender.ts';
 import { signWebhook } from '../domain/webhook-signature.ts';
 
-/** Timers, injectable so tests never wait. `schedule` returns a cancel function. */
-export interface Scheduler {
-  schedule(callback: () => void, delayMs: number): () => void;
-}
-
-/** setTimeout with unref: a pending retry never keeps the process alive on its own. */
-export const timerScheduler: Scheduler = {
-  schedule(callback, delayMs) {
-    const timer = setTimeout(callback, delayMs);
-    timer.unref();
-    return () => clearTimeout(timer);
-  },
-};
+import { timerScheduler, type Scheduler } from '../ports/scheduler.ts';
 
 /** The subset of a pino logger the worker uses. Fields never include secrets or bodies. */
 export interface WorkerLog {
