@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SegmentEventSink, parseRetryAfterSec } from '../src/adapters/segment-event-sink.ts';
+import { SegmentEventSink } from '../src/adapters/segment-event-sink.ts';
 import { toOutboundTrack } from '../src/services/outbox.ts';
 import type { OutboxEntry } from '../src/domain/outbox-entry.ts';
 import type { OutboundTrack, SendResult } from '../src/ports/event-sink.ts';
@@ -178,18 +178,6 @@ failures('after close: retryable failure, never a hang', async () => {
 });
 
 failures.run();
-
-// ---
-const retryAfter = suite('parseRetryAfterSec');
-
-retryAfter('delta-seconds and HTTP dates', () => {
-  assert.is(parseRetryAfterSec('30'), 30);
-  assert.is(parseRetryAfterSec(new Date(1_000_000 + 12_000).toUTCString(), 1_000_000), 12);
-  assert.is(parseRetryAfterSec('soon'), undefined);
-  assert.is(parseRetryAfterSec(undefined), undefined);
-});
-
-retryAfter.run();
 
 // ---
 const standin = suite('SegmentStandin: behaves like the tracking API');

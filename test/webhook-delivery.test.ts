@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MemoryRecordStore } from '../src/adapters/memory-record-store.ts';
-import { FetchWebhookSender, parseRetryAfterSec } from '../src/adapters/fetch-webhook-sender.ts';
+import { FetchWebhookSender } from '../src/adapters/fetch-webhook-sender.ts';
 import type { TriggerConfig } from '../src/config/types.ts';
 import type { BridgeSchema } from '../src/domain/bridge-schema.ts';
 import { signWebhook } from '../src/domain/webhook-signature.ts';
@@ -347,15 +347,6 @@ sender('uses the injected fetch and reports Retry-After', async () => {
   assert.is(calls[0]?.init?.body, '{"a":1}');
   assert.is(calls[0]?.init?.redirect, 'manual');
   assert.ok(calls[0]?.init?.signal instanceof AbortSignal);
-});
-
-sender('parseRetryAfterSec reads seconds and HTTP dates', () => {
-  const nowMs = Date.parse('2025-03-10T12:00:00Z');
-  assert.is(parseRetryAfterSec('30', nowMs), 30);
-  assert.is(parseRetryAfterSec('Mon, 10 Mar 2025 12:05:00 GMT', nowMs), 300);
-  assert.is(parseRetryAfterSec('Mon, 10 Mar 2025 11:00:00 GMT', nowMs), 0);
-  assert.is(parseRetryAfterSec('soon', nowMs), undefined);
-  assert.is(parseRetryAfterSec(null, nowMs), undefined);
 });
 
 sender.run();

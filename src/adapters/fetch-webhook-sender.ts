@@ -6,6 +6,7 @@
  */
 import { classifyStatus } from '../domain/webhook-schedule.ts';
 import type { WebhookSender, WebhookSendRequest, WebhookSendResult } from '../ports/webhook-sender.ts';
+import { parseRetryAfterSec } from '../domain/retry-after.ts';
 
 export class FetchWebhookSender implements WebhookSender {
   readonly #fetch: typeof fetch;
@@ -43,15 +44,6 @@ export class FetchWebhookSender implements WebhookSender {
       ...(retryAfterSec === undefined ? {} : { retryAfterSec }),
     };
   }
-}
-
-/** `Retry-After`: delay-seconds or an HTTP-date; undefined when absent or unreadable. */
-export function parseRetryAfterSec(value: string | null, nowMs: number): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const atMs = Date.parse(trimmed);
-  return Number.isNaN(atMs) ? undefined : Math.max(0, Math.ceil((atMs - nowMs) / 1000));
 }
 
 /** A short reason without the URL (it may carry a token in its query). */

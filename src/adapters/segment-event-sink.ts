@@ -18,6 +18,7 @@
  */
 import { Analytics, FetchHTTPClient, type Context, type HTTPClient, type HTTPClientRequest, type HTTPFetchFn, type HTTPResponse } from '@segment/analytics-node';
 import type { EventSink, OutboundTrack, SendResult } from '../ports/event-sink.ts';
+import { parseRetryAfterSec } from '../domain/retry-after.ts';
 
 export interface SegmentEventSinkOptions {
   /** The environment's HTTP API source write key. Never logged, never in a reason. */
@@ -192,7 +193,7 @@ class OutcomeRecorder implements HTTPClient {
     }
     // Read the body so the connection can be reused; the library never does.
     await response.text?.().catch(() => '');
-    const retryAfterSec = parseRetryAfterSec(headerValue(response.headers, 'retry-after'));
+    const retryAfterSec = parseRetryAfterSec(headerValue(response.headers, 'retry-after'), Date.now());
     const reason = `[${response.status}] ${response.statusText}`;
     for (const id of messageIds) this.#outcomes.set(id, { status: response.status, reason, ...(retryAfterSec === undefined ? {} : { retryAfterSec }) });
     // Hide Retry-After from the library: with it, analytics-node would hold the batch in
@@ -215,14 +216,6 @@ function headerValue(headers: HTTPResponse['headers'], name: string): string | u
   if (typeof headers['get'] === 'function') return (headers as { get(key: string): string | null }).get(name) ?? undefined;
   for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === name) return String(value);
   return undefined;
-}
-
-/** Retry-After is delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
-export function parseRetryAfterSec(raw: string | undefined, nowMs = Date.now()): number | undefined {
-  if (raw === undefined || raw.trim() === '') return undefined;
-  if (/^\d+$/.test(raw.trim())) return Number(raw.trim());
-  const atMs = Date.parse(raw);
-  return Number.isNaN(atMs) ? undefined : Math.max(0, Math.ceil((atMs - nowMs) / 1000));
 }
 
 function describeNetworkError(error: unknown, timeoutMs: number): string {
