@@ -10,16 +10,14 @@
  * go, a typo -> "did you mean"); that wording depends on the schema's structure, which is
  * why it lives here and the file is a little over 300 lines.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { createAjv } from '../domain/ajv.ts';
 import { isJsonObject } from '../domain/json.ts';
 import { FLOW_EVENT_NAMES } from '../domain/flow-events.ts';
 import { isBridgeSecretVariable } from './secrets.ts';
 import type { SegmentRegion, WhereValue } from './types.ts';
 import type { TrackingPlanConfig } from '../domain/tracking-plan.ts';
 
-// ajv-formats is CommonJS; under NodeNext its default import is the module object.
-const addFormats = addFormatsModule.default;
 
 /** Flow events the product may report (SPEC §3); the keys allowed in `events`. One catalog: the domain's. */
 export const FLOW_EVENT_CATALOG = FLOW_EVENT_NAMES;
@@ -212,8 +210,7 @@ let compiled: ValidateFunction | undefined;
 function getValidator(): ValidateFunction {
   if (compiled === undefined) {
     // strict: a mistake in the schema itself throws here (and in the tests), never a log line.
-    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: true, verbose: true });
-    addFormats(ajv, ['uri']);
+    const ajv = createAjv({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: true, verbose: true, formatNames: ['uri'] });
     compiled = ajv.compile(environmentSchema);
   }
   return compiled;

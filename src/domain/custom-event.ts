@@ -2,8 +2,8 @@
  * POST /v1/events bodies: custom trigger events from the product's own code, shaped like a
  * Segment track call. One event or an array of up to 1000.
  */
-import { Ajv, type ErrorObject } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
+import { createAjv } from './ajv.ts';
 import type { JsonObject } from './json.ts';
 import { sanitizeJsonObject } from './safe-keys.ts';
 
@@ -32,9 +32,7 @@ const schema = {
   additionalProperties: true,
 } as const;
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-const ajv = new Ajv({ allErrors: true, strict: false });
-addFormats(ajv);
+const ajv = createAjv({ allErrors: true, strict: false, formatNames: ['date-time'] });
 const validate = ajv.compile(schema);
 
 export const MAX_CUSTOM_EVENTS = 1000;

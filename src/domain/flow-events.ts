@@ -7,14 +7,12 @@
  * then the catalog rules check the event name and its required properties, so that an
  * unknown event says which names exist instead of a generic "must be equal to one of".
  */
-import { Ajv, type ErrorObject } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
+import { createAjv } from './ajv.ts';
 import type { EventSetting } from '../config/types.ts';
 import type { JsonObject } from './json.ts';
 import { getOwn, sanitizeJsonObject } from './safe-keys.ts';
 
-/** ajv-formats is CommonJS; under NodeNext its plugin is the `default` of the module object. */
-const addFormats = addFormatsModule.default;
 
 export const FLOW_EVENT_NAMES = [
   'Flow Viewed',
@@ -84,8 +82,7 @@ const flowEventSchema = {
   },
 };
 
-const ajv = new Ajv({ allErrors: true, strict: true });
-addFormats(ajv, ['date-time']);
+const ajv = createAjv({ allErrors: true, strict: true, formatNames: ['date-time'] });
 const validateShape = ajv.compile(flowEventSchema);
 const utf8 = new TextEncoder();
 

@@ -13,11 +13,9 @@
  * Timestamps must be RFC 3339 date-times with a time zone (ajv-formats `date-time`), which
  * is what every Segment library and Segment's servers emit.
  */
-import { Ajv, type ErrorObject } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
+import { createAjv } from './ajv.ts';
 
-/** ajv-formats is CommonJS; under NodeNext its plugin is the `default` of the module object. */
-const addFormats = addFormatsModule.default;
 
 export const SEGMENT_CALL_TYPES = ['identify', 'track', 'page', 'screen', 'group', 'alias', 'delete'] as const;
 export type SegmentCallType = (typeof SEGMENT_CALL_TYPES)[number];
@@ -91,8 +89,7 @@ export const segmentMessageSchema = {
   ],
 };
 
-const ajv = new Ajv({ allErrors: true, discriminator: true, strict: true, allowUnionTypes: true });
-addFormats(ajv, ['date-time']);
+const ajv = createAjv({ allErrors: true, discriminator: true, strict: true, allowUnionTypes: true, formatNames: ['date-time'] });
 const validate = ajv.compile(segmentMessageSchema);
 
 /**

@@ -11,8 +11,8 @@
  *
  * Validators are compiled once per plan object (memoized) with ajv.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { createAjv } from './ajv.ts';
 import type { JsonObject } from './json.ts';
 
 export interface TrackingPlanConfig {
@@ -38,15 +38,13 @@ export interface CompiledTrackingPlan {
   checkIdentify(traits: JsonObject): PlanVerdict;
 }
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const compiled = new WeakMap<TrackingPlanConfig, CompiledTrackingPlan>();
 
 /** Compiles (once per plan object) and returns the plan's checks. Throws on an invalid schema. */
 export function compileTrackingPlan(plan: TrackingPlanConfig): CompiledTrackingPlan {
   const cached = compiled.get(plan);
   if (cached) return cached;
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  addFormats(ajv);
+  const ajv = createAjv({ allErrors: true, strict: false });
   const trackValidators = new Map<string, ValidateFunction>();
   for (const [event, schema] of Object.entries(plan.track)) trackValidators.set(event, ajv.compile(schema));
   const identifyValidator = plan.identify ? ajv.compile(plan.identify) : undefined;
@@ -70,8 +68,7 @@ export function compileTrackingPlan(plan: TrackingPlanConfig): CompiledTrackingP
 
 /** Schema problems of a plan, located by JSON pointer inside the plan (for config loading). */
 export function trackingPlanProblems(plan: TrackingPlanConfig): PlanViolation[] {
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  addFormats(ajv);
+  const ajv = createAjv({ allErrors: true, strict: false });
   const problems: PlanViolation[] = [];
   const schemas: Array<[string, JsonObject]> = [
     ...Object.entries(plan.track).map(([event, schema]): [string, JsonObject] => [`/track/${escapePointer(event)}`, schema]),
