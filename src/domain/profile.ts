@@ -113,7 +113,8 @@ function toRecentEvent(message: ProfileMessage): RecentEvent {
 
 function countMessage(counts: Profile['counts'], message: ProfileMessage): Profile['counts'] {
   const byType = increment(counts.byType, message.type);
-  const byEvent = message.type === 'track' ? increment(counts.byEvent, message.event) : copyRecord(counts.byEvent);
+  // Unchanged parts are shared, not copied: profiles are immutable values.
+  const byEvent = message.type === 'track' ? increment(counts.byEvent, message.event) : counts.byEvent;
   return { total: counts.total + 1, byType, byEvent };
 }
 
@@ -139,5 +140,5 @@ function applyGroup(groups: Readonly<Record<string, GroupMembership>>, message: 
 }
 
 function addUnique(list: readonly string[], value: string | undefined): string[] {
-  return value === undefined || list.includes(value) ? [...list] : [...list, value];
+  return value === undefined || list.includes(value) ? (list as string[]) : [...list, value];
 }

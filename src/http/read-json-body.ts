@@ -6,6 +6,7 @@
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
 import { AppError, ValidationError } from '../errors.ts';
+import { nestsDeeperThan } from '../domain/json-bounds.ts';
 
 export interface JsonBody {
   raw: Buffer;
@@ -48,7 +49,7 @@ export function parseJsonBody(raw: Buffer): unknown {
     const reason = error instanceof Error ? error.message : 'unparseable';
     throw new ValidationError('request body is not valid JSON', [{ path: '', message: reason.slice(0, 200) }], 'malformed_json');
   }
-  if (nestingExceeds(json, MAX_JSON_DEPTH)) {
+  if (nestsDeeperThan(json, MAX_JSON_DEPTH)) {
     throw new ValidationError(`request body is nested deeper than ${MAX_JSON_DEPTH} levels`, [{ path: '', message: `objects and arrays may nest at most ${MAX_JSON_DEPTH} levels deep` }], 'too_deeply_nested');
   }
   return json;
@@ -61,18 +62,6 @@ export function parseJsonBody(raw: Buffer): unknown {
  * Real Segment payloads nest a handful of levels.
  */
 export const MAX_JSON_DEPTH = 100;
-
-/** Whether `value` nests objects/arrays deeper than `maxDepth`; iterative, so any depth is safe. */
-function nestingExceeds(value: unknown, maxDepth: number): boolean {
-  const stack: Array<{ node: unknown; depth: number }> = [{ node: value, depth: 1 }];
-  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const { node, depth } = item;
-    if (typeof node !== 'object' || node === null) continue;
-    if (depth > maxDepth) return true;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push({ node: child, depth: depth + 1 });
-  }
-  return false;
-}
 
 async function readRaw(ctx: Context, options: { limitBytes: number; timeoutMs?: number }): Promise<Buffer> {
   const declared = Number(ctx.get('content-length'));
