@@ -7,6 +7,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BENCH_ENV, BENCH_SECRETS, benchSecretsEnv } from './bench-config.ts';
 import { spawnServer, type ChildServer } from './child.ts';
+import { INSTANCE_NODE_FLAGS } from '../src/cli/node-flags.ts';
 
 export interface InstanceOptions {
   configFile: string;
@@ -38,11 +39,13 @@ export function spawnInstance(options: InstanceOptions): Promise<ChildServer> {
 }
 
 /**
- * `BENCH_INSTANCE_NODE_FLAGS` (space-separated) goes to every instance child, e.g.
+ * The flags every launch path of the instance uses (src/cli/node-flags.ts), then
+ * `BENCH_INSTANCE_NODE_FLAGS` (space-separated), which goes to every instance child, e.g.
  * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the instance under load.
  */
 function instanceNodeFlags(): string[] {
-  return (process.env['BENCH_INSTANCE_NODE_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
+  const extra = (process.env['BENCH_INSTANCE_NODE_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
+  return [...INSTANCE_NODE_FLAGS, ...extra];
 }
 
 export interface InstanceStatus {
