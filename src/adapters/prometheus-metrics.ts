@@ -53,12 +53,24 @@ export function createMetrics(options: { emitter: BridgeEmitter; environment: st
     this.set({ status: 'failed' }, stats.failed);
   } });
 
+  // Label children are resolved once, not hashed from a labels object on every request
+  // (this listener and observeRequest run per webhook; prom-client's lookups showed in profiles).
+  const byOutcome = {
+    accepted: messages.labels({ outcome: 'accepted' }),
+    duplicate: messages.labels({ outcome: 'duplicate' }),
+    ignored: messages.labels({ outcome: 'ignored' }),
+    rejected: messages.labels({ outcome: 'rejected' }),
+  };
+  const acceptedBy = keyedChildCache<ReturnType<typeof accepted.labels>>();
   emitter.on('inbound_processed', (event) => {
-    messages.inc({ outcome: 'accepted' }, event.accepted);
-    messages.inc({ outcome: 'duplicate' }, event.duplicates);
-    messages.inc({ outcome: 'ignored' }, event.ignored);
-    messages.inc({ outcome: 'rejected' }, event.rejected);
-    for (const [type, count] of Object.entries(event.byType)) accepted.inc({ type }, count);
+    if (event.accepted > 0) byOutcome.accepted.inc(event.accepted);
+    if (event.duplicates > 0) byOutcome.duplicate.inc(event.duplicates);
+    if (event.ignored > 0) byOutcome.ignored.inc(event.ignored);
+    if (event.rejected > 0) byOutcome.rejected.inc(event.rejected);
+    for (const type in event.byType) {
+      const count = event.byType[type];
+      if (count !== undefined && count > 0) acceptedBy(type, () => accepted.labels({ type })).inc(count);
+    }
     ingestLatency.observe(event.durationMs / 1000);
   });
   emitter.on('trigger_fired', (event) => runs.inc({ trigger: event.triggerId, source: event.source }));
@@ -67,11 +79,29 @@ export function createMetrics(options: { emitter: BridgeEmitter; environment: st
   emitter.on('store_error', () => storeErrors.inc());
   emitter.on('tracking_plan_violation', (event) => planViolations.inc({ source: event.source }));
 
+  const requestsBy = keyedChildCache<ReturnType<typeof requests.labels>>();
+  const latencyBy = keyedChildCache<ReturnType<typeof latency.labels>>();
   return {
     registry,
     observeRequest({ method, route, status, durationMs }) {
-      requests.inc({ method, route, status: String(status) });
-      latency.observe({ method, route }, durationMs / 1000);
+      requestsBy(`${method} ${route} ${status}`, () => requests.labels({ method, route, status: String(status) })).inc();
+      latencyBy(`${method} ${route}`, () => latency.labels({ method, route })).observe(durationMs / 1000);
     },
+  };
+}
+
+/** Most label combinations a cache keeps; past it (a client inventing methods) lookups go to prom-client. */
+const MAX_CACHED_CHILDREN = 1_000;
+
+/** Caches prom-client label children by a key built from their label values. */
+function keyedChildCache<C>(): (key: string, make: () => C) => C {
+  const children = new Map<string, C>();
+  return (key, make) => {
+    let child = children.get(key);
+    if (child === undefined) {
+      child = make();
+      if (children.size < MAX_CACHED_CHILDREN) children.set(key, child);
+    }
+    return child;
   };
 }
