@@ -5,10 +5,15 @@
  *
  * Protocol: prints `ready` once constructed, starts on a `go` line on stdin, prints `done`
  * after closeAndFlush(). Settings come from the environment (see `readSettings`).
+ *
+ * The baseline is the library with its defaults (global fetch). `BENCH_ALONE_HTTP=keep-alive`
+ * gives it the bridge sink's node:http client instead (src/adapters/keep-alive-http-client.ts),
+ * to see how much of the difference is the HTTP client alone; `npm run bench` never sets it.
  */
 import { createInterface } from 'node:readline';
 import { Analytics } from '@segment/analytics-node';
 import { benchFlowEvent } from './flow-events.ts';
+import { KeepAliveHttpClient } from '../src/adapters/keep-alive-http-client.ts';
 
 interface Settings {
   host: string;
@@ -41,7 +46,8 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
 
 async function main(): Promise<void> {
   const settings = readSettings(process.env);
-  const analytics = new Analytics({ writeKey: settings.writeKey, host: settings.host, flushAt: settings.flushAt, flushInterval: settings.flushIntervalMs });
+  const httpClient = process.env['BENCH_ALONE_HTTP'] === 'keep-alive' ? { httpClient: new KeepAliveHttpClient() } : {};
+  const analytics = new Analytics({ writeKey: settings.writeKey, host: settings.host, flushAt: settings.flushAt, flushInterval: settings.flushIntervalMs, ...httpClient });
   process.stdout.write('ready\n');
   const lines = createInterface({ input: process.stdin });
   for await (const line of lines) {

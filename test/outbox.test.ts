@@ -9,9 +9,10 @@ import type { FlowEventInput } from '../src/domain/flow-events.ts';
 import { emptyProfile } from '../src/domain/profile.ts';
 import { StoreUnavailableError } from '../src/errors.ts';
 import { systemClock } from '../src/ports/clock.ts';
-import { enqueueFlowEvents } from '../src/services/outbox.ts';
+import { dueOutboxEntries, enqueueFlowEvents } from '../src/services/outbox.ts';
 import { OutboxWorker } from '../src/services/outbox-worker.ts';
 import type { Scheduler } from '../src/ports/scheduler.ts';
+import type { EventSink, OutboundTrack, SendResult } from '../src/ports/event-sink.ts';
 import { testConfig } from './support/config.ts';
 import { SegmentStandin } from './support/segment-standin.ts';
 
@@ -225,6 +226,25 @@ enqueue('the store cannot be written: rejects and nothing is half-applied', asyn
     }
     assert.is(h.store.count('outbox'), 0);
     assert.is(h.store.get('users', 'user-1'), undefined);
+  } finally {
+    await h.close();
+  }
+});
+
+enqueue('dueOutboxEntries: the earliest `limit` due entries, skipping excluded ones (being sent)', async () => {
+  const h = await harness();
+  try {
+    for (let i = 0; i < 8; i += 1) {
+      await h.enqueue([flowEvent({ messageId: `m-${i}` })]);
+      h.clock.advance(1);
+    }
+    const retried = h.store.get('outbox', 'm-7');
+    assert.ok(retried);
+    h.store.put('outbox', 'm-7', { ...retried, nextAttemptAtMs: T0 - 1 });
+    const ids = (exclude?: Set<string>): string[] => dueOutboxEntries({ store: h.store, nowMs: h.clock.nowMs(), limit: 3, ...(exclude ? { exclude } : {}) }).map((entry) => entry.messageId);
+    assert.equal(ids(), ['m-7', 'm-0', 'm-1'], 'earliest attempt first, wherever it sits');
+    assert.equal(ids(new Set(['m-7', 'm-1', 'm-2'])), ['m-0', 'm-3', 'm-4']);
+    assert.equal(ids(new Set(['m-0', 'm-1', 'm-2', 'm-3', 'm-4', 'm-5', 'm-6', 'm-7'])), []);
   } finally {
     await h.close();
   }
@@ -501,3 +521,144 @@ lifecycle('stop() is bounded: Segment not answering leaves the entries pending',
 });
 
 lifecycle.run();
+
+// ---
+const concurrent = suite('OutboxWorker: several rounds in flight');
+
+/** An EventSink whose sends stay open until the test answers them; records what was in flight together. */
+class HeldSink implements EventSink {
+  readonly open: Array<{ ids: string[]; answer: (ok: boolean | ((id: string) => SendResult)) => void }> = [];
+  readonly sent: string[] = [];
+  maxInFlight = 0;
+  /** A messageId seen in two sends open at the same time. */
+  overlap: string | undefined;
+  closed = false;
+
+  send(events: readonly OutboundTrack[]): Promise<SendResult[]> {
+    const ids = events.map((event) => event.messageId);
+    const busy = new Set(this.open.flatMap((send) => send.ids));
+    this.overlap ??= ids.find((id) => busy.has(id));
+    this.sent.push(...ids);
+    return new Promise((resolve) => {
+      const send = {
+        ids,
+        answer: (outcome: boolean | ((id: string) => SendResult)) => {
+          this.open.splice(this.open.indexOf(send), 1);
+          resolve(ids.map((id) => (typeof outcome === 'function' ? outcome(id) : outcome ? { messageId: id, ok: true } : { messageId: id, ok: false, status: 500, reason: '[500] Internal Server Error' })));
+        },
+      };
+      this.open.push(send);
+      this.maxInFlight = Math.max(this.maxInFlight, this.open.length);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+async function heldHarness(options: { entries: number; concurrency: number; batchSize: number }): Promise<{ store: MemoryRecordStore<BridgeSchema>; sink: HeldSink; worker: OutboxWorker; clock: FakeClock }> {
+  const store = new MemoryRecordStore<BridgeSchema>();
+  const clock = new FakeClock();
+  const config = await testConfig({});
+  const sink = new HeldSink();
+  const worker = new OutboxWorker({ store, sink, config, clock, concurrency: options.concurrency, batchSize: options.batchSize, retryPolicy: { random: () => 0.5 } });
+  const events = Array.from({ length: options.entries }, (_, i) => flowEvent({ messageId: `m-${String(i).padStart(2, '0')}`, userId: `user-${i % 4}` }));
+  await enqueueFlowEvents({ store, config, events, now: new Date(clock.nowMs()) });
+  return { store, sink, worker, clock };
+}
+
+concurrent('up to `concurrency` sends at once, each entry in one of them only, all delivered once', async () => {
+  const { store, sink, worker } = await heldHarness({ entries: 25, concurrency: 3, batchSize: 5 });
+  try {
+    worker.start();
+    await until(() => sink.open.length === 3);
+    assert.is(sink.open.length, 3, 'three rounds out together');
+    assert.is(new Set(sink.open.flatMap((send) => send.ids)).size, 15, 'three different sets of entries');
+    while (store.count('outbox') > 0) {
+      await until(() => sink.open.length > 0 || store.count('outbox') === 0);
+      sink.open[0]?.answer(true);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.is(sink.maxInFlight, 3, 'never more than concurrency');
+    assert.is(sink.overlap, undefined, 'no entry in two sends at once');
+    assert.equal([...sink.sent].sort(), Array.from({ length: 25 }, (_, i) => `m-${String(i).padStart(2, '0')}`));
+    assert.is(worker.stats().delivered, 25);
+  } finally {
+    await worker.stop({ flushTimeoutMs: 0 });
+  }
+});
+
+concurrent('a failed round does not touch the others: its entries retry, theirs are delivered', async () => {
+  const { store, sink, worker } = await heldHarness({ entries: 6, concurrency: 3, batchSize: 2 });
+  try {
+    worker.start();
+    await until(() => sink.open.length === 3);
+    const [first, failing, third] = [...sink.open];
+    assert.ok(first && failing && third);
+    failing.answer(false);
+    third.answer(true);
+    first.answer(true);
+    await until(() => store.count('outbox') === 2);
+    for (const id of [...first.ids, ...third.ids]) assert.is(store.get('outbox', id), undefined, `${id} delivered`);
+    for (const id of failing.ids) {
+      const entry = store.get('outbox', id);
+      assert.equal([entry?.status, entry?.attempts, entry?.lastError], ['pending', 1, '[500] Internal Server Error']);
+    }
+    assert.is(worker.stats().delivered, 4);
+  } finally {
+    await worker.stop({ flushTimeoutMs: 0 });
+  }
+});
+
+concurrent('runCycle() while rounds are out takes only entries nobody is sending', async () => {
+  const { sink, worker } = await heldHarness({ entries: 7, concurrency: 2, batchSize: 3 });
+  try {
+    worker.start();
+    await until(() => sink.open.length === 2);
+    const extra = worker.runCycle();
+    assert.is(sink.open.length, 3);
+    assert.equal(sink.open[2]?.ids, ['m-06']);
+    for (const send of [...sink.open]) send.answer(true);
+    assert.equal(await extra, { attempted: 1, delivered: 1, retried: 0, dead: 0 });
+    assert.is(sink.overlap, undefined);
+  } finally {
+    await worker.stop({ flushTimeoutMs: 0 });
+  }
+});
+
+concurrent('stop() with rounds in flight: waits for them, commits their results, sends the rest, then closes the sink', async () => {
+  const { store, sink, worker } = await heldHarness({ entries: 5, concurrency: 2, batchSize: 2 });
+  worker.start();
+  await until(() => sink.open.length === 2);
+  const stopped = worker.stop({ flushTimeoutMs: 5_000 });
+  // Answer whatever is out until stop() resolves: the two rounds in flight, then the flush.
+  let done = false;
+  void stopped.then(() => (done = true));
+  while (!done) {
+    for (const send of [...sink.open]) send.answer(true);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  assert.is(store.count('outbox'), 0, 'the in-flight results and the last entry were committed');
+  assert.is(store.commits > 0, true);
+  assert.equal([...sink.sent].sort(), ['m-00', 'm-01', 'm-02', 'm-03', 'm-04']);
+  assert.is(sink.closed, true);
+});
+
+concurrent('stop() is bounded with rounds that never finish: entries stay pending, the sink is closed', async () => {
+  const { store, sink, worker } = await heldHarness({ entries: 4, concurrency: 2, batchSize: 2 });
+  worker.start();
+  await until(() => sink.open.length === 2);
+  // The held sends are bare promises: keep the process up while the (unref'd) bound runs.
+  const keepAlive = setInterval(() => undefined, 1_000);
+  try {
+    await worker.stop({ flushTimeoutMs: 50 });
+  } finally {
+    clearInterval(keepAlive);
+  }
+  assert.is(sink.closed, true);
+  assert.equal([...store.values('outbox')].map((entry) => entry.status), ['pending', 'pending', 'pending', 'pending']);
+  assert.is(worker.stats().running, false);
+});
+
+concurrent.run();

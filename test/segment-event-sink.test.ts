@@ -4,7 +4,11 @@ import { SegmentEventSink } from '../src/adapters/segment-event-sink.ts';
 import { toOutboundTrack } from '../src/services/outbox.ts';
 import type { OutboxEntry } from '../src/domain/outbox-entry.ts';
 import type { OutboundTrack, SendResult } from '../src/ports/event-sink.ts';
+import type { HTTPFetchFn } from '@segment/analytics-node';
 import { SegmentStandin } from './support/segment-standin.ts';
+import { KeepAliveHttpClient } from '../src/adapters/keep-alive-http-client.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 const WRITE_KEY = 'wk_sink_test';
 
@@ -28,9 +32,10 @@ function track(overrides: Partial<OutboxEntry> = {}): OutboundTrack {
   return toOutboundTrack(entry(overrides), 'staging');
 }
 
-async function withSink<T>(run: (ctx: { segment: SegmentStandin; sink: SegmentEventSink }) => Promise<T>, options: { writeKey?: string; timeoutMs?: number } = {}): Promise<T> {
+async function withSink<T>(run: (ctx: { segment: SegmentStandin; sink: SegmentEventSink }) => Promise<T>, options: { writeKey?: string; timeoutMs?: number; lanes?: number } = {}): Promise<T> {
   const segment = await SegmentStandin.start({ writeKeys: [WRITE_KEY] });
-  const sink = new SegmentEventSink({ writeKey: options.writeKey ?? WRITE_KEY, host: segment.url, flushAt: 50, flushIntervalMs: 10_000, httpRequestTimeoutMs: options.timeoutMs ?? 2_000 });
+  const lanes = options.lanes === undefined ? {} : { lanes: options.lanes };
+  const sink = new SegmentEventSink({ writeKey: options.writeKey ?? WRITE_KEY, host: segment.url, flushAt: 50, flushIntervalMs: 10_000, httpRequestTimeoutMs: options.timeoutMs ?? 2_000, ...lanes });
   try {
     return await run({ segment, sink });
   } finally {
@@ -86,6 +91,132 @@ wire('several events go out at once, one result each, in order', async () => {
 });
 
 wire.run();
+
+// ---
+const lanes = suite('SegmentEventSink: concurrent sends');
+
+/**
+ * A sink whose request carrying messageId `first` is held (not sent) until `release()`; the
+ * others go straight to the stand-in. `requests()` counts the requests the library made so far.
+ */
+async function withHeldFirstRequest(options: { lanes: number }, run: (ctx: { sink: SegmentEventSink; release: () => void; requests: () => number }) => Promise<void>): Promise<void> {
+  const segment = await SegmentStandin.start({ writeKeys: [WRITE_KEY] });
+  let requests = 0;
+  let release = (): void => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const fetchFn: HTTPFetchFn = async (url, init) => {
+    requests += 1;
+    if (init.body.includes('"messageId":"first"')) await held;
+    return fetch(url, init);
+  };
+  const sink = new SegmentEventSink({ writeKey: WRITE_KEY, host: segment.url, flushAt: 50, flushIntervalMs: 10_000, httpRequestTimeoutMs: 5_000, lanes: options.lanes, fetch: fetchFn });
+  try {
+    await run({ sink, release, requests: () => requests });
+  } finally {
+    release();
+    await sink.close(1_000);
+    await segment.close();
+  }
+}
+
+lanes('a send does not wait for another one still waiting on Segment', async () => {
+  await withHeldFirstRequest({ lanes: 2 }, async ({ sink, release }) => {
+    const first = sink.send([track({ messageId: 'first' })]);
+    const second = await sink.send([track({ messageId: 'second' })]);
+    assert.equal(second, [{ messageId: 'second', ok: true }], 'settled while the first request is still held');
+    release();
+    assert.equal(await first, [{ messageId: 'first', ok: true }]);
+  });
+});
+
+lanes('with one lane, sends go one after another (more sends than lanes wait for a free one)', async () => {
+  await withHeldFirstRequest({ lanes: 1 }, async ({ sink, release, requests }) => {
+    let secondDone = false;
+    const first = sink.send([track({ messageId: 'first' })]);
+    const second = sink.send([track({ messageId: 'second' })]).then((results) => ((secondDone = true), results));
+    while (requests() === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    // Give a second lane (if there were one) time to send; with one lane nothing may happen.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal([requests(), secondDone], [1, false], 'the second send waits for the lane');
+    release();
+    assert.equal((await Promise.all([first, second])).flat().map((result) => result.ok), [true, true]);
+    assert.is(requests(), 2);
+  });
+});
+
+lanes('concurrent sends of many events: every event one result, each delivered once', async () => {
+  await withSink(async ({ segment, sink }) => {
+    const sends = [0, 1, 2, 3, 4, 5].map((send) => sink.send(Array.from({ length: 40 }, (_, i) => track({ messageId: `s${send}-${i}` }))));
+    const results = (await Promise.all(sends)).flat();
+    assert.is(results.length, 240);
+    assert.ok(results.every((result) => result.ok));
+    assert.is(segment.events().length, 240);
+    assert.is(segment.messageIds().size, 240);
+  }, { lanes: 4 });
+});
+
+lanes.run();
+
+// ---
+const client = suite('KeepAliveHttpClient: the sink\'s HTTP client');
+
+/** A server answering 429 + Retry-After and echoing the body length; counts connections; `hang` never answers. */
+async function withServer<T>(run: (ctx: { url: string; connections: () => number }) => Promise<T>): Promise<T> {
+  let connections = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      if (req.url === '/hang') return;
+      res.writeHead(429, 'Too Many Requests', { 'Retry-After': '7', 'content-type': 'application/json' });
+      res.end(JSON.stringify({ method: req.method, bytes: Buffer.concat(chunks).length, auth: req.headers.authorization }));
+    });
+  });
+  server.on('connection', () => (connections += 1));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    return await run({ url: `http://127.0.0.1:${port}`, connections: () => connections });
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+client('posts the body with the headers; answers status, text, headers and body; reuses one connection', async () => {
+  const http = new KeepAliveHttpClient();
+  try {
+    await withServer(async ({ url, connections }) => {
+      for (let i = 0; i < 3; i += 1) {
+        const response = await http.makeRequest({ url: `${url}/v1/batch`, method: 'POST', headers: { authorization: 'Basic eA==' }, body: '{"batch":["é"]}', httpRequestTimeout: 2_000 });
+        assert.equal([response.status, response.statusText], [429, 'Too Many Requests']);
+        assert.is((response.headers as Record<string, string>)['retry-after'], '7');
+        assert.equal(JSON.parse((await response.text?.()) ?? ''), { method: 'POST', bytes: 16, auth: 'Basic eA==' });
+      }
+      assert.is(connections(), 1, 'keep-alive: one connection for sequential requests');
+    });
+  } finally {
+    http.close();
+  }
+});
+
+client('no answer within the timeout: a TimeoutError; refused: the socket error code as the cause', async () => {
+  const http = new KeepAliveHttpClient();
+  try {
+    await withServer(async ({ url }) => {
+      const hung = await http.makeRequest({ url: `${url}/hang`, method: 'POST', headers: {}, body: '{}', httpRequestTimeout: 100 }).catch((error: unknown) => error);
+      assert.instance(hung, Error);
+      assert.is((hung as Error).name, 'TimeoutError');
+    });
+    const refused = await http.makeRequest({ url: 'http://127.0.0.1:9/v1/batch', method: 'POST', headers: {}, body: '{}', httpRequestTimeout: 2_000 }).catch((error: unknown) => error);
+    assert.instance(refused, Error);
+    assert.is(((refused as Error).cause as { code?: string } | undefined)?.code, 'ECONNREFUSED');
+  } finally {
+    http.close();
+  }
+});
+
+client.run();
 
 // ---
 const failures = suite('SegmentEventSink: failures are per-event values with the real status');

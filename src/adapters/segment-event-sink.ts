@@ -15,10 +15,16 @@
  * context, hence our messageId) rather than from the per-call callback: analytics-core
  * delays every callback to at least 300 ms after the call (a legacy `getDelay`), which
  * would put a 300 ms floor under each outbox cycle.
+ *
+ * Concurrent sends each get their own analytics-node instance from a small pool (`lanes`):
+ * one instance ignores a `flush()` while another is running, and its flush waits for every
+ * pending event, so two sends sharing one instance would wait on each other. A lane's send
+ * ends with its buffer flushed, so an idle lane holds nothing.
  */
 import { Analytics, FetchHTTPClient, type Context, type HTTPClient, type HTTPClientRequest, type HTTPFetchFn, type HTTPResponse } from '@segment/analytics-node';
 import type { EventSink, OutboundTrack, SendResult } from '../ports/event-sink.ts';
 import { parseRetryAfterSec } from '../domain/retry-after.ts';
+import { KeepAliveHttpClient } from './keep-alive-http-client.ts';
 
 export interface SegmentEventSinkOptions {
   /** The environment's HTTP API source write key. Never logged, never in a reason. */
@@ -31,8 +37,14 @@ export interface SegmentEventSinkOptions {
   flushIntervalMs?: number;
   /** Per-request timeout. Default 10000 ms. */
   httpRequestTimeoutMs?: number;
-  /** fetch-compatible function (tests). Default global fetch. */
+  /** fetch-compatible function (tests). Default: node:http with keep-alive (src/adapters/keep-alive-http-client.ts). */
   fetch?: HTTPFetchFn;
+  /**
+   * Sends in flight at once (analytics-node instances). Default 4: the outbox worker's
+   * concurrency (default 2) plus room for a `runCycle()` beside it. More sends than lanes
+   * wait for a free lane.
+   */
+  lanes?: number;
 }
 
 /**
@@ -50,12 +62,16 @@ interface WireOutcome {
 }
 
 export class SegmentEventSink implements EventSink {
-  readonly #analytics: Analytics;
+  /** Lanes (analytics-node instances) no send is using. */
+  readonly #idle: Analytics[] = [];
+  /** Sends waiting for a free lane, first come first served. */
+  readonly #laneWaiters: Array<(lane: Analytics) => void> = [];
+  /** Sends in progress (holding a lane or waiting for one); close() waits for them. */
+  readonly #active = new Set<Promise<unknown>>();
   readonly #recorder: OutcomeRecorder;
+  readonly #http: KeepAliveHttpClient | undefined;
   /** Longest a send may wait for the library's outcomes. */
   readonly #watchdogMs: number;
-  /** Sends run one after another: analytics-node ignores a flush() while another is running. */
-  #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
   /** Sends waiting for the outcome of an event, by messageId. */
   readonly #waiting = new Map<string, (result: SendResult) => void>();
@@ -63,24 +79,30 @@ export class SegmentEventSink implements EventSink {
   constructor(options: SegmentEventSinkOptions) {
     const timeoutMs = options.httpRequestTimeoutMs ?? 10_000;
     this.#watchdogMs = timeoutMs + (options.flushIntervalMs ?? 10_000) + 5_000;
-    this.#recorder = new OutcomeRecorder({ inner: new FetchHTTPClient(options.fetch), timeoutMs });
-    this.#analytics = new Analytics({
-      writeKey: options.writeKey,
-      host: options.host,
-      flushAt: options.flushAt ?? 15,
-      flushInterval: options.flushIntervalMs ?? 10_000,
-      httpRequestTimeout: timeoutMs,
-      // Durable retries are the outbox's job (see the file comment).
-      maxRetries: 0,
-      httpClient: this.#recorder,
-    });
-    this.#analytics.on('track', (ctx) => this.#settle(ctx, undefined));
-    this.#analytics.on('error', (failure) => this.#settle(failure.ctx, failure.reason ?? failure.code));
+    this.#http = options.fetch ? undefined : new KeepAliveHttpClient();
+    this.#recorder = new OutcomeRecorder({ inner: this.#http ?? new FetchHTTPClient(options.fetch), timeoutMs });
+    for (let index = 0; index < Math.max(1, options.lanes ?? 4); index += 1) {
+      const analytics = new Analytics({
+        writeKey: options.writeKey,
+        host: options.host,
+        flushAt: options.flushAt ?? 15,
+        flushInterval: options.flushIntervalMs ?? 10_000,
+        httpRequestTimeout: timeoutMs,
+        // Durable retries are the outbox's job (see the file comment).
+        maxRetries: 0,
+        httpClient: this.#recorder,
+      });
+      analytics.on('track', (ctx) => this.#settle(ctx, undefined));
+      analytics.on('error', (failure) => this.#settle(failure.ctx, failure.reason ?? failure.code));
+      this.#idle.push(analytics);
+    }
   }
 
   send(events: readonly OutboundTrack[]): Promise<SendResult[]> {
-    const run = this.#queue.then(() => this.#sendNow(events));
-    this.#queue = run.catch(() => undefined);
+    if (this.#closed) return Promise.resolve(closedResults(events));
+    const run = this.#withLane((lane) => this.#sendNow(lane, events));
+    this.#active.add(run);
+    void run.catch(() => undefined).finally(() => this.#active.delete(run));
     return run;
   }
 
@@ -89,23 +111,35 @@ export class SegmentEventSink implements EventSink {
     this.#closed = true;
     const deadline = Date.now() + timeoutMs;
     let timer: NodeJS.Timeout | undefined;
-    const idle = await Promise.race([
-      this.#queue.then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    await Promise.race([
+      Promise.allSettled([...this.#active]),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
     ]);
     clearTimeout(timer);
-    // With a send still in flight, closeAndFlush would be ignored as an overlapping flush;
+    // A lane with a send still in flight would ignore closeAndFlush as an overlapping flush;
     // that request ends within httpRequestTimeoutMs and its events stay in the outbox.
-    if (idle) await this.#analytics.closeAndFlush({ timeout: Math.max(1, deadline - Date.now()) });
+    const idle = this.#idle.splice(0);
+    await Promise.all(idle.map((lane) => lane.closeAndFlush({ timeout: Math.max(1, deadline - Date.now()) })));
+    this.#http?.close();
   }
 
-  async #sendNow(events: readonly OutboundTrack[]): Promise<SendResult[]> {
-    if (this.#closed) {
-      return events.map((track) => ({ messageId: track.messageId, ok: false, networkError: true, reason: 'the Segment sink is closed' }));
+  async #withLane<T>(run: (lane: Analytics) => Promise<T>): Promise<T> {
+    const lane = this.#idle.pop() ?? (await new Promise<Analytics>((resolve) => this.#laneWaiters.push(resolve)));
+    try {
+      return await run(lane);
+    } finally {
+      const next = this.#laneWaiters.shift();
+      if (next) next(lane);
+      else this.#idle.push(lane);
     }
-    const pending = events.map((track) => this.#track(track));
+  }
+
+  async #sendNow(lane: Analytics, events: readonly OutboundTrack[]): Promise<SendResult[]> {
+    // Closed while this send waited for a lane.
+    if (this.#closed) return closedResults(events);
+    const pending = events.map((track) => this.#track(lane, track));
     // Send now rather than after flushIntervalMs: the outbox already batched these.
-    const flushed = this.#analytics.flush({ timeout: this.#watchdogMs });
+    const flushed = lane.flush({ timeout: this.#watchdogMs });
     // A send must never hang, even if the library loses an event without telling us.
     const watchdog = setTimeout(() => {
       for (const { messageId } of events) this.#resolveWaiting(messageId, { messageId, ok: false, networkError: true, reason: `no outcome from analytics-node within ${this.#watchdogMs} ms` });
@@ -116,7 +150,7 @@ export class SegmentEventSink implements EventSink {
     return results;
   }
 
-  #track(track: OutboundTrack): Promise<SendResult> {
+  #track(lane: Analytics, track: OutboundTrack): Promise<SendResult> {
     const { messageId } = track;
     const userId = track.userId === '' ? undefined : track.userId;
     const anonymousId = track.anonymousId === '' ? undefined : track.anonymousId;
@@ -129,7 +163,7 @@ export class SegmentEventSink implements EventSink {
     return new Promise((resolve) => {
       this.#waiting.set(messageId, resolve);
       try {
-        this.#analytics.track({ ...identity, event: track.event, properties: track.properties, context: track.context, timestamp: new Date(track.timestamp), messageId });
+        lane.track({ ...identity, event: track.event, properties: track.properties, context: track.context, timestamp: new Date(track.timestamp), messageId });
       } catch (error) {
         // analytics-node validates synchronously (e.g. a non-string event name): permanent.
         this.#waiting.delete(messageId);
@@ -164,7 +198,7 @@ export class SegmentEventSink implements EventSink {
   }
 }
 
-/** An HTTPClient that remembers, per messageId, how Segment answered the request carrying it. */
+/** An HTTPClient that remembers, per messageId, how Segment refused the request carrying it (or that it got no answer). */
 class OutcomeRecorder implements HTTPClient {
   readonly #inner: HTTPClient;
   readonly #timeoutMs: number;
@@ -182,24 +216,34 @@ class OutcomeRecorder implements HTTPClient {
   }
 
   async makeRequest(request: HTTPClientRequest): Promise<HTTPResponse> {
-    const messageIds = batchMessageIds(request.body);
     let response: HTTPResponse;
     try {
       response = await this.#inner.makeRequest(request);
     } catch (error) {
-      const reason = describeNetworkError(error, this.#timeoutMs);
-      for (const id of messageIds) this.#outcomes.set(id, { networkError: true, reason });
+      this.#record(request.body, { networkError: true, reason: describeNetworkError(error, this.#timeoutMs) });
       throw error;
     }
     // Read the body so the connection can be reused; the library never does.
     await response.text?.().catch(() => '');
-    const retryAfterSec = parseRetryAfterSec(headerValue(response.headers, 'retry-after'), Date.now());
-    const reason = `[${response.status}] ${response.statusText}`;
-    for (const id of messageIds) this.#outcomes.set(id, { status: response.status, reason, ...(retryAfterSec === undefined ? {} : { retryAfterSec }) });
+    // The library counts 2xx and 3xx as delivered and reports no reason for them: only a
+    // refusal needs remembering, which keeps a JSON.parse of every request body off the
+    // happy path.
+    if (response.status < 200 || response.status >= 400) {
+      const retryAfterSec = parseRetryAfterSec(headerValue(response.headers, 'retry-after'), Date.now());
+      this.#record(request.body, { status: response.status, reason: `[${response.status}] ${response.statusText}`, ...(retryAfterSec === undefined ? {} : { retryAfterSec }) });
+    }
     // Hide Retry-After from the library: with it, analytics-node would hold the batch in
     // memory and retry it itself (up to 20 times, up to 5 min each). The outbox waits instead.
     return { status: response.status, statusText: response.statusText, headers: {} };
   }
+
+  #record(body: string, outcome: WireOutcome): void {
+    for (const id of batchMessageIds(body)) this.#outcomes.set(id, outcome);
+  }
+}
+
+function closedResults(events: readonly OutboundTrack[]): SendResult[] {
+  return events.map((track) => ({ messageId: track.messageId, ok: false, networkError: true, reason: 'the Segment sink is closed' }));
 }
 
 function batchMessageIds(body: string): string[] {

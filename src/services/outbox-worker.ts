@@ -2,10 +2,16 @@
  * Delivers the outbox to Segment (SPEC §3): picks the due pending entries, oldest first,
  * sends them through the EventSink, and applies src/domain/retry-policy.ts to each result.
  *
+ * Up to `concurrency` rounds of `batchSize` entries are out at once: while one round waits
+ * for Segment's answers or for its commit, the next is already sending. Each round claims
+ * its entries (in memory) when it picks them and releases them once its results are
+ * committed, so no entry is ever in two sends at the same time.
+ *
  * Guarantees:
  * - an entry leaves the outbox only after an ok result (at-least-once; Segment dedupes on
  *   our stable messageId, so a resend after a crash is harmless);
- * - every cycle ends with a commit, so a restart resumes from what is on disk;
+ * - every round ends with a commit, so a restart resumes from what is on disk (claims are
+ *   memory only: after a crash every entry still in the outbox is simply due again);
  * - without a sink (staging without a write key) nothing is sent and everything stays
  *   pending; `stats().sinkConfigured` says so;
  * - `stop()` takes no new work, delivers what is due within a bound, closes the sink and
@@ -36,6 +42,13 @@ export interface OutboxWorkerOptions {
   retryPolicy?: Partial<RetryPolicy>;
   /** Entries per send. Default 100. */
   batchSize?: number;
+  /**
+   * Rounds (sends of up to `batchSize`) in flight at once. Default 2: one round at a time
+   * left the event loop idle while it waited for Segment's answers and the fsync; a second
+   * round fills that wait. More rounds deliver a little faster still, but take event-loop
+   * time from the `202` path while the product is posting (bench/RESULTS.md, "2. Delivery").
+   */
+  concurrency?: number;
   /** Longest sleep between cycles while entries are pending, a safety net. Default 60000 ms. */
   maxIdleMs?: number;
   /** Pause after a cycle whose commit failed, so a full disk is not hammered. Default 1000 ms. */
@@ -75,14 +88,21 @@ export class OutboxWorker {
   readonly #clock: Clock;
   readonly #policy: RetryPolicy;
   readonly #batchSize: number;
+  readonly #concurrency: number;
   readonly #maxIdleMs: number;
   readonly #storeRetryDelayMs: number;
   readonly #scheduler: Scheduler;
   readonly #log: Logger | undefined;
   readonly #emitter: BridgeEmitter | undefined;
   #timer: { cancel: () => void; atMs: number } | undefined;
-  #current: Promise<CycleSummary> | undefined;
-  #storeFailed = false;
+  /** Rounds in flight (the worker's own and runCycle()'s). */
+  readonly #cycles = new Set<Promise<CycleSummary>>();
+  /** messageIds of the entries those rounds are sending. */
+  readonly #claimed = new Set<string>();
+  /** A commit failed: no new round until the store-retry timer (or a kick) fires. */
+  #storePaused = false;
+  /** Summaries of rounds whose commit failed. */
+  readonly #storeFailures = new WeakSet<CycleSummary>();
   #running = false;
   #stopping: Promise<void> | undefined;
   #closed = false;
@@ -97,6 +117,7 @@ export class OutboxWorker {
     this.#clock = options.clock ?? systemClock;
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...options.retryPolicy };
     this.#batchSize = Math.max(1, options.batchSize ?? 100);
+    this.#concurrency = Math.max(1, options.concurrency ?? 2);
     this.#maxIdleMs = options.maxIdleMs ?? 60_000;
     this.#storeRetryDelayMs = options.storeRetryDelayMs ?? 1_000;
     this.#scheduler = options.scheduler ?? timerScheduler;
@@ -117,16 +138,18 @@ export class OutboxWorker {
   }
 
   /**
-   * One delivery round: sends up to `batchSize` due entries and commits. Exposed for
-   * tests and the CLI; concurrent calls share the round in progress.
+   * One delivery round: claims up to `batchSize` due entries no other round is sending,
+   * sends them and commits. Exposed for tests and the CLI; it may overlap the worker's own
+   * rounds, never on the same entry.
    */
   runCycle(): Promise<CycleSummary> {
-    if (this.#current) return this.#current;
-    const cycle = this.#cycle().finally(() => {
-      this.#current = undefined;
-    });
-    this.#current = cycle;
-    return cycle;
+    let due: OutboxEntry[];
+    try {
+      due = this.#claim();
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+    return this.#track(this.#deliver(due));
   }
 
   /**
@@ -167,29 +190,46 @@ export class OutboxWorker {
     };
   }
 
-  async #cycle(): Promise<CycleSummary> {
-    const summary: CycleSummary = { attempted: 0, delivered: 0, retried: 0, dead: 0 };
+  /** Picks and claims the next round's entries (synchronously, so overlapping rounds never share one). */
+  #claim(): OutboxEntry[] {
+    if (!this.#sink || this.#closed) return [];
+    const due = dueOutboxEntries({ store: this.#store, nowMs: this.#clock.nowMs(), limit: this.#batchSize, exclude: this.#claimed });
+    for (const entry of due) this.#claimed.add(entry.messageId);
+    return due;
+  }
+
+  #track(cycle: Promise<CycleSummary>): Promise<CycleSummary> {
+    this.#cycles.add(cycle);
+    const untrack = (): void => void this.#cycles.delete(cycle);
+    cycle.then(untrack, untrack);
+    return cycle;
+  }
+
+  /** Sends the claimed entries, settles each, commits, and only then releases the claims. */
+  async #deliver(due: OutboxEntry[]): Promise<CycleSummary> {
+    const summary: CycleSummary = { attempted: due.length, delivered: 0, retried: 0, dead: 0 };
     const sink = this.#sink;
-    if (!sink || this.#closed) return summary;
-    const due = dueOutboxEntries({ store: this.#store, nowMs: this.#clock.nowMs(), limit: this.#batchSize });
-    if (due.length === 0) return summary;
-    summary.attempted = due.length;
-    let results: SendResult[];
+    if (!sink || due.length === 0) return summary;
     try {
-      results = await sink.send(due.map((entry) => toOutboundTrack(entry, this.#config.name)));
-    } catch (error) {
-      // A sink must not throw for delivery failures; if it does, nothing is known to be delivered.
-      const reason = `sink error: ${toError(error).message}`;
-      results = due.map((entry) => ({ messageId: entry.messageId, ok: false, networkError: true, reason }));
-    }
-    try {
-      this.#applyResults({ due, results, summary });
-      await this.#store.commit();
-    } catch (error) {
-      // The store rolled back: the entries are still pending and will be sent again.
-      this.#storeFailed = true;
-      this.#noteError(`store: ${toError(error).message}`);
-      this.#emitter?.emit('store_error', { message: toError(error).message });
+      let results: SendResult[];
+      try {
+        results = await sink.send(due.map((entry) => toOutboundTrack(entry, this.#config.name)));
+      } catch (error) {
+        // A sink must not throw for delivery failures; if it does, nothing is known to be delivered.
+        const reason = `sink error: ${toError(error).message}`;
+        results = due.map((entry) => ({ messageId: entry.messageId, ok: false, networkError: true, reason }));
+      }
+      try {
+        this.#applyResults({ due, results, summary });
+        await this.#store.commit();
+      } catch (error) {
+        // The store rolled back: the entries are still pending and will be sent again.
+        this.#storeFailures.add(summary);
+        this.#noteError(`store: ${toError(error).message}`);
+        this.#emitter?.emit('store_error', { message: toError(error).message });
+      }
+    } finally {
+      for (const entry of due) this.#claimed.delete(entry.messageId);
     }
     if (summary.retried + summary.dead > 0) this.#log?.warn({ ...summary, lastError: this.#lastError?.message }, 'outbox: some flow events were not delivered');
     return summary;
@@ -226,30 +266,54 @@ export class OutboxWorker {
     this.#timer?.cancel();
     const cancel = this.#scheduler.schedule(() => {
       this.#timer = undefined;
-      void this.#wake();
+      this.#wake();
     }, delayMs);
     this.#timer = { cancel, atMs };
   }
 
-  async #wake(): Promise<void> {
-    // A round already out (e.g. started by runCycle()) may have missed what woke us: wait, then run.
-    await this.#current?.catch(() => undefined);
-    if (!this.#running) return;
-    const summary = await this.runCycle().catch((error: unknown): CycleSummary => {
-      // Never an unhandled rejection from a timer; back off as for a store failure.
-      this.#noteError(`outbox worker: ${toError(error).message}`);
-      this.#storeFailed = true;
-      return { attempted: 0, delivered: 0, retried: 0, dead: 0 };
-    });
-    if (this.#storeFailed) {
-      this.#storeFailed = false;
-      return this.#schedule(this.#storeRetryDelayMs);
-    }
-    this.#scheduleNext(summary.attempted === this.#batchSize);
+  #wake(): void {
+    this.#storePaused = false;
+    this.#pump();
   }
 
-  #scheduleNext(immediately: boolean): void {
-    if (immediately) return this.#schedule(0);
+  /**
+   * Starts rounds while there are free slots and due entries nobody is sending. With
+   * nothing left to start and nothing out, sleeps until the next entry is due.
+   */
+  #pump(): void {
+    while (this.#running && !this.#storePaused && this.#cycles.size < this.#concurrency) {
+      let due: OutboxEntry[];
+      try {
+        due = this.#claim();
+      } catch (error) {
+        // Never an unhandled rejection from a timer; back off as for a store failure.
+        this.#noteError(`outbox worker: ${toError(error).message}`);
+        this.#storePaused = true;
+        return this.#schedule(this.#storeRetryDelayMs);
+      }
+      if (due.length === 0) break;
+      void this.#track(this.#deliver(due)).then(
+        (summary) => this.#afterRound(this.#storeFailures.has(summary)),
+        (error: unknown) => {
+          this.#noteError(`outbox worker: ${toError(error).message}`);
+          this.#afterRound(true);
+        },
+      );
+    }
+    if (this.#running && !this.#storePaused && this.#cycles.size === 0) this.#scheduleNext();
+  }
+
+  /** A round of the worker ended: back off after a failed commit, else refill the free slot. */
+  #afterRound(storeFailed: boolean): void {
+    if (!this.#running) return;
+    if (storeFailed) {
+      this.#storePaused = true;
+      return this.#schedule(this.#storeRetryDelayMs);
+    }
+    this.#pump();
+  }
+
+  #scheduleNext(): void {
     const next = summarizeOutbox(this.#store).nextAttemptAtMs;
     if (next === undefined) return;
     const waitMs = Math.max(0, next - this.#clock.nowMs());
@@ -265,11 +329,14 @@ export class OutboxWorker {
     const deadline = performance.now() + flushTimeoutMs;
     const remainingMs = (): number => Math.max(0, deadline - performance.now());
     const flush = async (): Promise<void> => {
-      await this.#current?.catch(() => undefined);
-      // Deliver what is due; stop as soon as a round delivers nothing (Segment is down).
+      await Promise.allSettled([...this.#cycles]);
+      // Deliver what is due, as many rounds at once as while running; stop as soon as a
+      // wave delivers nothing (Segment is down).
       while (wasRunning && remainingMs() > 0) {
-        const summary = await this.runCycle();
-        if (summary.attempted === 0 || summary.delivered === 0) break;
+        const wave = await Promise.all(Array.from({ length: this.#concurrency }, () => this.runCycle()));
+        const attempted = wave.reduce((sum, summary) => sum + summary.attempted, 0);
+        const delivered = wave.reduce((sum, summary) => sum + summary.delivered, 0);
+        if (attempted === 0 || delivered === 0) break;
       }
     };
     // Wall-clock bound, on real timers whatever `scheduler` the worker was given.

@@ -146,22 +146,29 @@ export function summarizeOutbox(store: BridgeStore): OutboxSummary {
 }
 
 /**
- * Pending entries due at `nowMs`, the longest-waiting first, at most `limit`.
+ * Pending entries due at `nowMs`, the longest-waiting first, at most `limit`, except `exclude`.
  * Keeps only the `limit` earliest while scanning instead of sorting every due entry: after
  * an outage the backlog can be millions of entries, and each delivery cycle would sort
  * them all. Entries mostly arrive in due order, so the check per entry is O(1).
  */
-export function dueOutboxEntries(options: { store: BridgeStore; nowMs: number; limit: number }): OutboxEntry[] {
-  const { nowMs, limit } = options;
+export function dueOutboxEntries(options: {
+  store: BridgeStore;
+  nowMs: number;
+  limit: number;
+  /** messageIds to skip: entries another delivery round is sending right now. */
+  exclude?: ReadonlySet<string>;
+}): OutboxEntry[] {
+  const { nowMs, limit, exclude } = options;
   const due: OutboxEntry[] = [];
   if (limit <= 0) return due;
   for (const entry of options.store.values('outbox')) {
     if (entry.status !== 'pending' || entry.nextAttemptAtMs > nowMs) continue;
     const last = due[due.length - 1];
-    if (due.length === limit) {
-      if (last === undefined || compareDue(entry, last) >= 0) continue;
-      due.pop();
-    }
+    const full = due.length === limit;
+    if (full && (last === undefined || compareDue(entry, last) >= 0)) continue;
+    // Checked only for entries that would make the cut: most of a backlog fails the O(1) test above.
+    if (exclude !== undefined && exclude.has(entry.messageId)) continue;
+    if (full) due.pop();
     let index = due.length;
     while (index > 0 && compareDue(entry, due[index - 1] as OutboxEntry) < 0) index -= 1;
     due.splice(index, 0, entry);
