@@ -20,7 +20,7 @@ async function single(server: ChildServer): Promise<Measured> {
   const factory = factoryFor(users);
   const next = () => signedSingle(factory, BENCH_SECRETS.sharedSecret);
   await runLoad({ url: server.url, path: '/v1/segment', connections: plan.connections, durationSec: 1, next });
-  return measured({ server, messagesPerRequest: 1, load: { path: '/v1/segment', connections: plan.connections, durationSec, next } });
+  return measured({ server, messagesPerRequest: 1, load: { path: '/v1/segment', connections: Number(process.env["BENCH_CONNECTIONS"] ?? plan.connections), durationSec, next } });
 }
 
 const row = (name: string, run: Measured): string =>
@@ -47,6 +47,7 @@ try {
     const before = await readStat();
     const bridge = await single(instance);
     const after = await readStat();
+    if (process.env['BENCH_SHOW_STDERR']) process.stderr.write(instance.stderr());
     process.stdout.write(`instance ticks during warm-up + run: user ${(after[0] ?? 0) - (before[0] ?? 0)}, sys ${(after[1] ?? 0) - (before[1] ?? 0)}\n`);
     process.stdout.write(`${row(`bridge ${users}`, bridge)}\nratio ${(bridge.rps / baseline.rps).toFixed(2)}\n`);
   } finally {
