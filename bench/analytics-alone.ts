@@ -8,7 +8,8 @@
  *
  * The baseline is the library with its defaults (global fetch). `BENCH_ALONE_HTTP=keep-alive`
  * gives it the bridge sink's node:http client instead (src/adapters/keep-alive-http-client.ts),
- * to see how much of the difference is the HTTP client alone; `npm run bench` never sets it.
+ * to see how much of the difference is the HTTP client alone; `npm run bench` measures both and
+ * reports the issue's comparison (defaults) and this stricter one side by side.
  */
 import { createInterface } from 'node:readline';
 import { Analytics } from '@segment/analytics-node';

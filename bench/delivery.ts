@@ -40,7 +40,13 @@ export interface DeliveryResult {
     outboxPending: number;
     peakRssBytes: number;
   };
+  /** analytics-node alone with its defaults (global fetch): the issue's comparison. */
   alone: DeliverySide;
+  /**
+   * analytics-node alone given the bridge sink's HTTP client (src/adapters/keep-alive-http-client.ts):
+   * the stricter comparison, without the part of the difference that is only the HTTP client.
+   */
+  aloneSameClient: DeliverySide;
   /** Alternating rounds run; each side reports its best round (the machine's noise only ever slows a run down). */
   rounds: number;
 }
@@ -52,13 +58,17 @@ export async function measureDelivery(options: { plan: BenchPlan; log: (line: st
   try {
     for (let round = 1; round <= plan.deliveryRounds; round += 1) {
       standin.reset();
-      const alone = await measureAlone({ standin, events: plan.deliveryEvents });
+      const alone = await measureAlone({ standin, events: plan.deliveryEvents, httpClient: 'default' });
       log(`  round ${round}: analytics-node alone ${Math.round(alone.eventsPerSec)} events/s (${Math.round(alone.cpuUsPerEvent)} µs CPU/event, ${alone.cores.toFixed(2)} cores)`);
+      standin.reset();
+      const aloneSameClient = await measureAlone({ standin, events: plan.deliveryEvents, httpClient: 'keep-alive' });
+      log(`  round ${round}: analytics-node alone on the bridge's HTTP client ${Math.round(aloneSameClient.eventsPerSec)} events/s (${Math.round(aloneSameClient.cpuUsPerEvent)} µs CPU/event)`);
       standin.reset();
       const bridge = await measureBridge({ standin, plan });
       log(`  round ${round}: bridge ${Math.round(bridge.eventsPerSec)} events/s (${Math.round(bridge.cpuUsPerEvent)} µs CPU/event, ${bridge.cores.toFixed(2)} cores; all queued after ${Math.round(bridge.acceptedMs)} ms)`);
       best = {
         alone: best && best.alone.eventsPerSec > alone.eventsPerSec ? best.alone : alone,
+        aloneSameClient: best && best.aloneSameClient.eventsPerSec > aloneSameClient.eventsPerSec ? best.aloneSameClient : aloneSameClient,
         bridge: best && best.bridge.eventsPerSec > bridge.eventsPerSec ? best.bridge : bridge,
       };
     }
@@ -113,7 +123,7 @@ async function measureBridge(options: { standin: SegmentStandin; plan: BenchPlan
   }
 }
 
-async function measureAlone(options: { standin: SegmentStandin; events: number }): Promise<DeliverySide> {
+async function measureAlone(options: { standin: SegmentStandin; events: number; httpClient: 'default' | 'keep-alive' }): Promise<DeliverySide> {
   const { standin, events } = options;
   const runTag = `a${Date.now().toString(36)}`;
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/analytics-alone.ts'], {
@@ -128,6 +138,7 @@ async function measureAlone(options: { standin: SegmentStandin; events: number }
       BENCH_USERS: String(DELIVERY_USERS),
       BENCH_RUN_TAG: runTag,
       BENCH_ENVIRONMENT: BENCH_ENV,
+      BENCH_ALONE_HTTP: options.httpClient,
     },
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
