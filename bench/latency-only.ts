@@ -4,14 +4,12 @@
  * then 1,000 req/s right after them and once idle again), for quick A/B work.
  * `BENCH_USERS` (default 100000) sets the store size.
  */
-import { rm } from 'node:fs/promises';
-import { BENCH_SECRETS, benchPlan, benchTempDir, writeBenchEnvironment } from './bench-config.ts';
+import { BENCH_SECRETS, benchPlan } from './bench-config.ts';
 import { measureFixedRates } from './fixed-rate.ts';
-import { spawnInstance } from './instance.ts';
+import { withSeededInstance } from './seeded-instance.ts';
 import { runLoad } from './load.ts';
 import { factoryFor } from './measured.ts';
 import { bearerBatch, signedSingle } from './messages.ts';
-import { seedStore } from './seed-store.ts';
 
 const users = Number(process.env['BENCH_USERS'] ?? 100_000);
 const plan = benchPlan();
@@ -19,24 +17,13 @@ const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 
-const dir = await benchTempDir(`latency-only-${users}`);
-try {
-  const configFile = await writeBenchEnvironment(dir);
-  const dataDir = `${dir}/data`;
-  await seedStore({ dataDir, users });
-  const instance = await spawnInstance({ configFile, dataDir });
-  try {
-    const factory = factoryFor(users);
-    const secret = BENCH_SECRETS.sharedSecret;
-    await runLoad({ url: instance.url, path: '/v1/segment', connections: plan.connections, durationSec: 1 + plan.durationSec, next: () => signedSingle(factory, secret) });
-    await runLoad({ url: instance.url, path: '/v1/segment', connections: Math.max(2, plan.connections / 4), durationSec: plan.durationSec, next: () => bearerBatch({ factory, secret, size: plan.batchSize }) });
-    const runs = await measureFixedRates({ instance, dataDir, plan, factory, log });
-    for (const [name, run] of Object.entries(runs)) {
-      process.stdout.write(`${name}: ${Math.round(run.rps)} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms, max ${run.maxMs} ms, shards rewritten ${run.shardsRewritten}, non-2xx ${run.non2xx + run.errors}\n`);
-    }
-  } finally {
-    await instance.stop();
+await withSeededInstance({ users, prefix: 'latency-only' }, async (instance, dataDir) => {
+  const factory = factoryFor(users);
+  const secret = BENCH_SECRETS.sharedSecret;
+  await runLoad({ url: instance.url, path: '/v1/segment', connections: plan.connections, durationSec: 1 + plan.durationSec, next: () => signedSingle(factory, secret) });
+  await runLoad({ url: instance.url, path: '/v1/segment', connections: Math.max(2, plan.connections / 4), durationSec: plan.durationSec, next: () => bearerBatch({ factory, secret, size: plan.batchSize }) });
+  const runs = await measureFixedRates({ instance, dataDir, plan, factory, log });
+  for (const [name, run] of Object.entries(runs)) {
+    process.stdout.write(`${name}: ${Math.round(run.rps)} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms, max ${run.maxMs} ms, shards rewritten ${run.shardsRewritten}, non-2xx ${run.non2xx + run.errors}\n`);
   }
-} finally {
-  await rm(dir, { recursive: true, force: true });
-}
+});

@@ -30,70 +30,60 @@ function countingIo(base: JournalIo): { io: JournalIo; syncs: () => number } {
   };
 }
 
-durable('the default io opens segments with O_DSYNC and never needs a separate fdatasync', async () => {
+/** Opens a writer on a fresh temp dir, runs `fn`, closes and deletes it. */
+async function withWriter(options: { io: JournalIo; fsync: boolean }, fn: (writer: JournalWriter, dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'sb-journal-'));
-  const counting = countingIo(nodeJournalIo);
-  const writer = await JournalWriter.open({ dir, firstSeq: 1, io: counting.io, fsync: true });
+  const writer = await JournalWriter.open({ dir, firstSeq: 1, ...options });
   try {
+    await fn(writer, dir);
+  } finally {
+    await writer.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const hasDsync = (flags: number | undefined): boolean | undefined => (flags === undefined || constants.O_DSYNC === undefined ? undefined : (flags & constants.O_DSYNC) !== 0);
+
+durable('the default io opens segments with O_DSYNC and never needs a separate fdatasync', async () => {
+  const counting = countingIo(nodeJournalIo);
+  await withWriter({ io: counting.io, fsync: true }, async (writer, dir) => {
     await writer.append('{"seq":1,"ops":[]}\n');
     await writer.append('{"seq":2,"ops":[]}\n');
     assert.is(counting.syncs(), 0);
     assert.is(writer.fsyncs, 2, 'each durable append is counted');
-    const flags = await openFlagsOf(join(dir, '0000000000000001.jsonl'));
-    if (flags !== undefined && constants.O_DSYNC !== undefined) assert.ok((flags & constants.O_DSYNC) !== 0, `flags ${flags.toString(8)} lack O_DSYNC`);
+    assert.not.equal(hasDsync(await openFlagsOf(join(dir, '0000000000000001.jsonl'))), false, 'the segment lacks O_DSYNC');
     assert.is(await readFile(join(dir, '0000000000000001.jsonl'), 'utf8'), '{"seq":1,"ops":[]}\n{"seq":2,"ops":[]}\n');
-  } finally {
-    await writer.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 durable('an io without writeThrough gets one fdatasync per append, on a plain append descriptor', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'sb-journal-'));
   const counting = countingIo({ append: nodeJournalIo.append, sync: nodeJournalIo.sync });
-  const writer = await JournalWriter.open({ dir, firstSeq: 1, io: counting.io, fsync: true });
-  try {
+  await withWriter({ io: counting.io, fsync: true }, async (writer, dir) => {
     await writer.append('{"seq":1,"ops":[]}\n');
     await writer.append('{"seq":2,"ops":[]}\n');
     assert.is(counting.syncs(), 2);
-    const flags = await openFlagsOf(join(dir, '0000000000000001.jsonl'));
-    if (flags !== undefined && constants.O_DSYNC !== undefined) assert.is(flags & constants.O_DSYNC, 0);
-  } finally {
-    await writer.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+    assert.not.equal(hasDsync(await openFlagsOf(join(dir, '0000000000000001.jsonl'))), true);
+  });
 });
 
 durable('with fsync off nothing is synced and segments are plain', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'sb-journal-'));
   const counting = countingIo(nodeJournalIo);
-  const writer = await JournalWriter.open({ dir, firstSeq: 1, io: counting.io, fsync: false });
-  try {
+  await withWriter({ io: counting.io, fsync: false }, async (writer, dir) => {
     await writer.append('{"seq":1,"ops":[]}\n');
     assert.is(counting.syncs(), 0);
     assert.is(writer.fsyncs, 0);
-    const flags = await openFlagsOf(join(dir, '0000000000000001.jsonl'));
-    if (flags !== undefined && constants.O_DSYNC !== undefined) assert.is(flags & constants.O_DSYNC, 0);
-  } finally {
-    await writer.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+    assert.not.equal(hasDsync(await openFlagsOf(join(dir, '0000000000000001.jsonl'))), true);
+  });
 });
 
 durable('rotation opens the new segment the same way', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'sb-journal-'));
-  const writer = await JournalWriter.open({ dir, firstSeq: 1, io: nodeJournalIo, fsync: true });
-  try {
+  await withWriter({ io: nodeJournalIo, fsync: true }, async (writer, dir) => {
     await writer.append('{"seq":1,"ops":[]}\n');
     await writer.rotate(2);
     await writer.append('{"seq":2,"ops":[]}\n');
-    const flags = await openFlagsOf(join(dir, '0000000000000002.jsonl'));
-    if (flags !== undefined && constants.O_DSYNC !== undefined) assert.ok((flags & constants.O_DSYNC) !== 0);
+    assert.not.equal(hasDsync(await openFlagsOf(join(dir, '0000000000000002.jsonl'))), false);
     assert.is(await readFile(join(dir, '0000000000000002.jsonl'), 'utf8'), '{"seq":2,"ops":[]}\n');
-  } finally {
-    await writer.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 durable.run();
