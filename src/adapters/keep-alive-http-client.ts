@@ -5,7 +5,7 @@
  * Why not the library's default (global fetch, i.e. undici): for a small JSON POST, fetch's
  * WHATWG layers (Request/Response/Headers objects, web streams, an AbortSignal per call)
  * were the largest single cost of delivery, about a quarter of the bridge's CPU while
- * delivering (bench/RESULTS.md, "2. Delivery"). This client does the same request with the
+ * delivering (bench/RESULTS.md, "What changed in this round"). This client does the same request with the
  * plain node stack: the body is one string, the answer is read whole (so the connection is
  * reused) and handed back with status, status text and headers.
  *

@@ -22,64 +22,18 @@ import type { EnvConfig } from '../config/types.ts';
 import type { BridgeStore } from '../domain/bridge-schema.ts';
 import type { OutboxEntry } from '../domain/outbox-entry.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../domain/retry-policy.ts';
-import type { EventSink, SendResult } from '../ports/event-sink.ts';
+import type { EventSink } from '../ports/event-sink.ts';
 import { systemClock, type Clock } from '../ports/clock.ts';
 import type { Logger } from '../adapters/logger.ts';
 import type { BridgeEmitter } from '../events.ts';
 import { toError } from '../errors.ts';
 import { timerScheduler, type Scheduler } from '../ports/scheduler.ts';
-import { dueOutboxEntries, requeueDeadEntries, settleOutboxEntry, summarizeOutbox, toOutboundTrack } from './outbox.ts';
+import { dueOutboxEntries, requeueDeadEntries, summarizeOutbox } from './outbox.ts';
+import { deliverRound, type CycleSummary } from './outbox-round.ts';
+import type { OutboxStats, OutboxWorkerOptions } from './outbox-worker-types.ts';
 
-
-export interface OutboxWorkerOptions {
-  store: BridgeStore;
-  /** `undefined` when the environment has no write key: events stay pending. */
-  sink: EventSink | undefined;
-  config: EnvConfig;
-  /** Decides when entries are due. Default the system clock. */
-  clock?: Clock;
-  /** Overrides of the retry policy (tests: `{ random: () => 0 }`). */
-  retryPolicy?: Partial<RetryPolicy>;
-  /** Entries per send. Default 100. */
-  batchSize?: number;
-  /**
-   * Rounds (sends of up to `batchSize`) in flight at once. Default 2: one round at a time
-   * left the event loop idle while it waited for Segment's answers and the fsync; a second
-   * round fills that wait. More rounds deliver a little faster still, but take event-loop
-   * time from the `202` path while the product is posting (bench/RESULTS.md, "2. Delivery").
-   */
-  concurrency?: number;
-  /** Longest sleep between cycles while entries are pending, a safety net. Default 60000 ms. */
-  maxIdleMs?: number;
-  /** Pause after a cycle whose commit failed, so a full disk is not hammered. Default 1000 ms. */
-  storeRetryDelayMs?: number;
-  /** Where the worker's wake-ups come from. Default: `timerScheduler` (unref'd setTimeout). */
-  scheduler?: Scheduler;
-  log?: Logger;
-  emitter?: BridgeEmitter;
-}
-
-export interface CycleSummary {
-  attempted: number;
-  delivered: number;
-  retried: number;
-  dead: number;
-}
-
-export interface OutboxStats {
-  sinkConfigured: boolean;
-  running: boolean;
-  pending: number;
-  dead: number;
-  /** enqueuedAt of the oldest pending entry (ISO). */
-  oldestPendingAt?: string;
-  /** When the next attempt is due (ISO). */
-  nextAttemptAt?: string;
-  lastError?: { message: string; at: string };
-  lastDeliveryAt?: string;
-  /** Events delivered since this worker started. */
-  delivered: number;
-}
+export type { CycleSummary } from './outbox-round.ts';
+export type { OutboxStats, OutboxWorkerOptions } from './outbox-worker-types.ts';
 
 export class OutboxWorker {
   readonly #store: BridgeStore;
@@ -207,51 +161,23 @@ export class OutboxWorker {
 
   /** Sends the claimed entries, settles each, commits, and only then releases the claims. */
   async #deliver(due: OutboxEntry[]): Promise<CycleSummary> {
-    const summary: CycleSummary = { attempted: due.length, delivered: 0, retried: 0, dead: 0 };
     const sink = this.#sink;
-    if (!sink || due.length === 0) return summary;
+    if (!sink || due.length === 0) return { attempted: due.length, delivered: 0, retried: 0, dead: 0 };
+    let round;
     try {
-      let results: SendResult[];
-      try {
-        results = await sink.send(due.map((entry) => toOutboundTrack(entry, this.#config.name)));
-      } catch (error) {
-        // A sink must not throw for delivery failures; if it does, nothing is known to be delivered.
-        const reason = `sink error: ${toError(error).message}`;
-        results = due.map((entry) => ({ messageId: entry.messageId, ok: false, networkError: true, reason }));
-      }
-      try {
-        this.#applyResults({ due, results, summary });
-        await this.#store.commit();
-      } catch (error) {
-        // The store rolled back: the entries are still pending and will be sent again.
-        this.#storeFailures.add(summary);
-        this.#noteError(`store: ${toError(error).message}`);
-        this.#emitter?.emit('store_error', { message: toError(error).message });
-      }
+      round = await deliverRound({ store: this.#store, sink, config: this.#config, policy: this.#policy, nowMs: () => this.#clock.nowMs(), due, emitter: this.#emitter });
     } finally {
       for (const entry of due) this.#claimed.delete(entry.messageId);
     }
+    const { summary } = round;
+    if (round.storeFailed) this.#storeFailures.add(summary);
+    if (round.lastError !== undefined) this.#noteError(round.lastError);
+    if (!round.storeFailed && summary.delivered > 0) {
+      this.#delivered += summary.delivered;
+      this.#lastDeliveryAt = new Date(this.#clock.nowMs()).toISOString();
+    }
     if (summary.retried + summary.dead > 0) this.#log?.warn({ ...summary, lastError: this.#lastError?.message }, 'outbox: some flow events were not delivered');
     return summary;
-  }
-
-  #applyResults(options: { due: OutboxEntry[]; results: SendResult[]; summary: CycleSummary }): void {
-    const byId = new Map(options.results.map((result) => [result.messageId, result]));
-    const nowMs = this.#clock.nowMs();
-    for (const { messageId } of options.due) {
-      const result = byId.get(messageId) ?? { messageId, ok: false, networkError: true, reason: 'no result from the sink' };
-      const outcome = settleOutboxEntry({ store: this.#store, messageId, result, nowMs, policy: this.#policy });
-      if (outcome === undefined) continue;
-      this.#emitter?.emit('outbox_delivery', { messageId, ...outcome });
-      if (outcome.result === 'delivered') {
-        options.summary.delivered += 1;
-        this.#delivered += 1;
-        this.#lastDeliveryAt = new Date(nowMs).toISOString();
-      } else {
-        options.summary[outcome.result === 'retry' ? 'retried' : 'dead'] += 1;
-        this.#noteError(outcome.reason);
-      }
-    }
   }
 
   #noteError(message: string): void {
