@@ -1,5 +1,6 @@
 import { StoreUnavailableError } from '../../errors.ts';
 import type { SerialLock } from './serial-lock.ts';
+import { diffRecord } from './record-patch.ts';
 
 /** One write as it can be undone: the value before it (undefined = absent) and its shard. */
 export interface UndoEntry {
@@ -37,13 +38,39 @@ export class Batch {
     return this.undo.length === 0;
   }
 
-  /** `{"seq":N,"ops":[[collection,key,value|null],...]}\n`: full values (redo), null = removed. */
+  /**
+   * `{"seq":N,"ops":[...]}\n` (redo). An op is `[collection, key, value]` with the full value
+   * (`null` = removed), or `[collection, key, null, patch]` with what changed since the key's
+   * value before this batch (record-patch.ts), when that is the smaller op: a profile update
+   * journals its new history entry and counters, not the whole profile.
+   */
   toLine(seq: number): string {
-    const ops: Array<[string, string, unknown]> = [];
+    const bases = this.#basesByKey();
+    const ops: string[] = [];
     for (const [collection, keys] of this.ops) {
-      for (const [key, value] of keys) ops.push([collection, key, value === undefined ? null : value]);
+      const name = JSON.stringify(collection);
+      const before = bases.get(collection);
+      for (const [key, value] of keys) {
+        const patch = value === undefined || !before?.has(key) ? undefined : diffRecord(before.get(key), value);
+        const op = patch ? `null,${JSON.stringify(patch)}` : value === undefined ? 'null' : (JSON.stringify(value) ?? 'null');
+        ops.push(`[${name},${JSON.stringify(key)},${op}]`);
+      }
     }
-    return `${JSON.stringify({ seq, ops })}\n`;
+    return `{"seq":${seq},"ops":[${ops.join(',')}]}\n`;
+  }
+
+  /** Each written key's value before this batch: the `previous` of its first undo entry. */
+  #basesByKey(): Map<string, Map<string, unknown>> {
+    const bases = new Map<string, Map<string, unknown>>();
+    for (const { collection, key, previous } of this.undo) {
+      let keys = bases.get(collection);
+      if (!keys) {
+        keys = new Map();
+        bases.set(collection, keys);
+      }
+      if (!keys.has(key)) keys.set(key, previous);
+    }
+    return bases;
   }
 }
 

@@ -2,11 +2,12 @@ import { readFile, truncate } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { isJsonObject } from '../../domain/json.ts';
 import { listSegments } from './journal-writer.ts';
+import { isRecordPatch, type RecordPatch } from './record-patch.ts';
 
-/** One group commit as read back: full values, `null` = removed. */
+/** One group commit as read back: full values (`null` = removed), or patches (record-patch.ts). */
 export interface JournalEntry {
   seq: number;
-  ops: Array<[collection: string, key: string, value: unknown]>;
+  ops: Array<[collection: string, key: string, value: unknown, patch?: RecordPatch]>;
 }
 
 export interface JournalReplay {
@@ -60,9 +61,10 @@ function parseEntry(text: string, where: string): JournalEntry {
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) throw new Error(`${where}: bad seq`);
   if (!Array.isArray(ops)) throw new Error(`${where}: ops is not an array`);
   for (const [index, op] of ops.entries()) {
-    if (!Array.isArray(op) || op.length !== 3 || typeof op[0] !== 'string' || typeof op[1] !== 'string') {
-      throw new Error(`${where}: op ${index} is not [collection, key, value]`);
+    if (!Array.isArray(op) || (op.length !== 3 && op.length !== 4) || typeof op[0] !== 'string' || typeof op[1] !== 'string') {
+      throw new Error(`${where}: op ${index} is not [collection, key, value] or [collection, key, null, patch]`);
     }
+    if (op.length === 4 && (op[2] !== null || !isRecordPatch(op[3]))) throw new Error(`${where}: op ${index} has a malformed patch`);
   }
   return { seq, ops: ops as JournalEntry['ops'] };
 }

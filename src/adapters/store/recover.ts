@@ -5,6 +5,7 @@ import { loadOrCreateManifest } from './manifest.ts';
 import type { StoreManifest } from './manifest.ts';
 import { RecordMaps } from './record-maps.ts';
 import { ShardFiles } from './shard-files.ts';
+import { applyRecordPatch } from './record-patch.ts';
 
 /** What `open()` found on disk (exposed as `stats().recovered`). */
 export interface RecoveryReport {
@@ -31,7 +32,8 @@ export interface RecoveredStore {
 /**
  * Rebuilds the in-memory state: shard files first, then the journal replayed in seq order,
  * each op applied only if its seq is above its own shard's seq. Because ops carry full values,
- * this is exact even when the previous process died halfway through a compaction.
+ * or patches against the key's value after its previous op (which the shard or an earlier op
+ * provides), this is exact even when the previous process died halfway through a compaction.
  */
 export async function recoverStore(options: { dir: string; shards: number; fsync: boolean }): Promise<RecoveredStore> {
   const startedMs = performance.now();
@@ -61,14 +63,15 @@ export async function recoverStore(options: { dir: string; shards: number; fsync
   const replay = await replayJournal({
     dir: join(options.dir, 'journal'),
     onEntry: ({ seq, ops }) => {
-      for (const [collection, key, value] of ops) {
+      for (const [collection, key, value, patch] of ops) {
         const shard = maps.shardOf(collection, key);
         const shardSeq = shardSeqs[shard] ?? 0;
         if (seq <= shardSeq) {
           opsSkipped += 1;
           continue;
         }
-        maps.set({ collection, key, value: value === null ? undefined : value });
+        const next = patch ? applyRecordPatch(maps.collection(collection).get(key), patch, `journal seq ${seq}, ${collection}/${key}`) : value;
+        maps.set({ collection, key, value: next === null ? undefined : next });
         maps.markDirty(shard, shardSeq + 1);
         opsApplied += 1;
       }
