@@ -45,8 +45,9 @@ export function diffRecord(base: unknown, next: unknown): RecordPatch | undefine
     if (before === after) continue;
     changed += 1;
     const items = Array.isArray(before) && Array.isArray(after) ? arrayItems(before, after) : undefined;
-    if (items) setField((patch.arr ??= dictionary()), field, items);
-    else setField((patch.set ??= dictionary()), field, after);
+    // Prototype-less dictionaries: a field named `__proto__` is a plain key there.
+    if (items) (patch.arr ??= dictionary())[field] = items;
+    else (patch.set ??= dictionary())[field] = after;
   }
   for (const field of Object.keys(base)) {
     if (Object.hasOwn(next, field)) continue;
