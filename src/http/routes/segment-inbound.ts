@@ -19,7 +19,8 @@ export function registerSegmentInboundRoutes(router: Router, deps: AppDeps): voi
     authenticate(ctx, raw, config.secrets.sharedSecret);
     const extracted = extractMessages(parseJsonBody(raw));
     if (!extracted.ok) throw new ValidationError(extracted.error.message, [extracted.error]);
-    const result = await ingestSegmentMessages({ ...deps, items: extracted.items });
+    const { store, clock, emitter, onRunsCommitted } = deps;
+    const result = await ingestSegmentMessages({ store, config, clock, emitter, onRunsCommitted, items: extracted.items });
     const single = extracted.kind === 'single' ? result.rejected[0] : undefined;
     if (single) throw new ValidationError('the message violates the Segment spec', single.errors, 'invalid_message');
     ctx.status = 200;
