@@ -3,7 +3,7 @@
  * history, identity links and pending trigger work, leaving only a tombstone so a late retry
  * of an older message does not recreate the user.
  */
-import type { BridgeStore } from '../domain/bridge-schema.ts';
+import type { BridgeSchema, BridgeStore } from '../domain/bridge-schema.ts';
 import { resolveUserId } from './identity.ts';
 
 export function tombstoneKey(kind: 'user' | 'anon', id: string): string {
@@ -17,10 +17,12 @@ export function eraseUser(options: { store: BridgeStore; userId: string; deleted
   const anonymousIds = new Set(profile?.anonymousIds ?? []);
   const userIds = new Set([userId, options.userId, ...(profile?.aliases ?? [])]);
 
-  for (const [anonymousId, link] of [...store.entries('anonLinks')]) {
+  // Scanned lazily (the store is not changed until the scans end): a million links are not
+  // copied into an array first.
+  for (const [anonymousId, link] of store.entries('anonLinks')) {
     if (userIds.has(link.userId)) anonymousIds.add(anonymousId);
   }
-  for (const [previousId, link] of [...store.entries('aliases')]) {
+  for (const [previousId, link] of store.entries('aliases')) {
     if (userIds.has(link.userId)) userIds.add(previousId);
   }
   for (const anonymousId of anonymousIds) {
@@ -34,15 +36,18 @@ export function eraseUser(options: { store: BridgeStore; userId: string; deleted
     store.remove('runIndex', id);
     keepLatestTombstone(store, tombstoneKey('user', id), { userId, deletedAt, anonymousIds: [...anonymousIds] });
   }
-  for (const [runId, run] of [...store.entries('runs')]) {
-    if (userIds.has(run.userId)) store.remove('runs', runId);
+  for (const runId of keysWhere(store, 'runs', (run) => userIds.has(run.userId))) store.remove('runs', runId);
+  for (const deliveryId of keysWhere(store, 'deliveries', (delivery) => userIds.has(delivery.userId) && delivery.status !== 'delivered')) {
+    store.remove('deliveries', deliveryId);
   }
-  for (const [deliveryId, delivery] of [...store.entries('deliveries')]) {
-    if (userIds.has(delivery.userId) && delivery.status !== 'delivered') store.remove('deliveries', deliveryId);
-  }
-  for (const [messageId, entry] of [...store.entries('outbox')]) {
-    if (userIds.has(entry.userId)) store.remove('outbox', messageId);
-  }
+  for (const messageId of keysWhere(store, 'outbox', (entry) => userIds.has(entry.userId))) store.remove('outbox', messageId);
+}
+
+/** Keys of a collection whose records match, collected before the caller changes the collection. */
+function keysWhere<C extends keyof BridgeSchema & string>(store: BridgeStore, collection: C, matches: (record: BridgeSchema[C]) => boolean): string[] {
+  const keys: string[] = [];
+  for (const [key, record] of store.entries(collection)) if (matches(record)) keys.push(key);
+  return keys;
 }
 
 /** True when a message stamped `timestamp` about `kind:id` predates a deletion of it. */
