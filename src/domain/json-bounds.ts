@@ -4,7 +4,8 @@
  * (before a JSON.stringify just to measure it) and "does it hold a hostile key anywhere?"
  * (before a deep sanitising copy). Each walk stops as soon as the answer is known.
  */
-import { isHostileKey } from './safe-keys.ts';
+import type { JsonObject } from './json.ts';
+import { isHostileKey, sanitizeJsonObject } from './safe-keys.ts';
 
 /**
  * Most UTF-8 bytes JSON.stringify can spend per UTF-16 code unit of a string: a control
@@ -63,6 +64,11 @@ export function hasHostileKeys(value: unknown): boolean {
     if (isHostileKey(key) || hasHostileKeys(record[key])) return true;
   }
   return false;
+}
+
+/** `object` itself when it holds no hostile key, else a sanitised deep copy (the copy is the rare case). */
+export function withoutHostileKeys(object: JsonObject): JsonObject {
+  return hasHostileKeys(object) ? sanitizeJsonObject(object) : object;
 }
 
 /**

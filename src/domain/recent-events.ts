@@ -6,8 +6,7 @@
 import type { JsonObject } from './json.ts';
 import type { RecentEvent } from './records.ts';
 import { compareTimes } from './event-time.ts';
-import { sanitizeJsonObject } from './safe-keys.ts';
-import { hasHostileKeys, jsonBytesUpperBound } from './json-bounds.ts';
+import { jsonBytesUpperBound, withoutHostileKeys } from './json-bounds.ts';
 
 /** Largest properties object kept on a history entry (UTF-8 bytes of its JSON). */
 export const MAX_RECENT_PROPERTIES_BYTES = 2 * 1024;
@@ -16,7 +15,7 @@ export const MAX_RECENT_PROPERTIES_BYTES = 2 * 1024;
 export function recentEvent(options: Omit<RecentEvent, 'properties'> & { properties?: JsonObject }): RecentEvent {
   const { properties, ...entry } = options;
   if (properties === undefined) return { ...entry };
-  const clean = hasHostileKeys(properties) ? sanitizeJsonObject(properties) : properties;
+  const clean = withoutHostileKeys(properties);
   const fits = jsonBytesUpperBound(clean, MAX_RECENT_PROPERTIES_BYTES) <= MAX_RECENT_PROPERTIES_BYTES;
   const bytes = fits ? 0 : Buffer.byteLength(JSON.stringify(clean), 'utf8');
   return bytes > MAX_RECENT_PROPERTIES_BYTES ? { ...entry } : { ...entry, properties: clean };

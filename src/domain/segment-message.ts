@@ -18,8 +18,7 @@
  * part of the types.
  */
 import { isJsonObject, type JsonObject } from './json.ts';
-import { sanitizeJsonObject } from './safe-keys.ts';
-import { hasHostileKeys, jsonBytesUpperBound } from './json-bounds.ts';
+import { jsonBytesUpperBound, withoutHostileKeys } from './json-bounds.ts';
 import {
   MAX_MESSAGE_BYTES,
   validateSegmentShape,
@@ -96,8 +95,7 @@ export function parseSegmentMessage(input: unknown, options: ParseOptions = {}):
   const errors = validateSegmentShape(input);
   if (errors.length > 0) return { ok: false, errors };
 
-  // The deep sanitising copy is only needed when a hostile key is actually present.
-  const raw = hasHostileKeys(input) ? sanitizeJsonObject(input) : input;
+  const raw = withoutHostileKeys(input);
   const resolved = [raw['timestamp'], raw['originalTimestamp'], raw['receivedAt'], raw['sentAt'], options.receivedAt].find(
     (value): value is string => typeof value === 'string',
   );

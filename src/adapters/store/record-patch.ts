@@ -13,6 +13,8 @@
  * against: the journal replays ops in seq order, and a shard file holds a key's value as of a
  * seq, so the base is always the key's value after its previous op.
  */
+import { isJsonObject } from '../../domain/json.ts';
+import { dictionary } from './shard-files.ts';
 
 export interface RecordPatch {
   set?: Record<string, unknown>;
@@ -22,16 +24,12 @@ export interface RecordPatch {
 
 type PlainRecord = Record<string, unknown>;
 
-function isPlainRecord(value: unknown): value is PlainRecord {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * The patch turning `base` into `next`, or undefined when a whole value is the better op
  * (no object base, or most fields changed).
  */
 export function diffRecord(base: unknown, next: unknown): RecordPatch | undefined {
-  if (!isPlainRecord(base) || !isPlainRecord(next)) return undefined;
+  if (!isJsonObject(base) || !isJsonObject(next)) return undefined;
   // The same object put again was changed in place (against the RecordStore contract): only
   // the whole value is safe, since a reference diff would see no change at all.
   if (base === next) return undefined;
@@ -75,7 +73,7 @@ function arrayItems(before: readonly unknown[], after: readonly unknown[]): Arra
 
 /** Applies a patch to the value it was computed against (a fresh object; `base` is not changed). */
 export function applyRecordPatch(base: unknown, patch: RecordPatch, where: string): PlainRecord {
-  if (!isPlainRecord(base)) throw new Error(`${where}: a patch needs the record's previous value, and there is none`);
+  if (!isJsonObject(base)) throw new Error(`${where}: a patch needs the record's previous value, and there is none`);
   const out: PlainRecord = Object.create(Object.getPrototypeOf(base) as object | null) as PlainRecord;
   for (const field of Object.keys(base)) setField(out, field, base[field]);
   for (const field of patch.del ?? []) delete out[field];
@@ -101,12 +99,8 @@ function setField(record: PlainRecord, field: string, value: unknown): void {
   Object.defineProperty(record, field, { value, writable: true, enumerable: true, configurable: true });
 }
 
-function dictionary<T>(): Record<string, T> {
-  return Object.create(null) as Record<string, T>;
-}
-
 /** Whether a parsed journal value is a patch op's payload. */
 export function isRecordPatch(value: unknown): value is RecordPatch {
-  if (!isPlainRecord(value)) return false;
+  if (!isJsonObject(value)) return false;
   return Object.keys(value).every((key) => key === 'set' || key === 'del' || key === 'arr');
 }
