@@ -5,7 +5,9 @@
  * `BENCH_CONNECTIONS` (default 32) the bridge's connections; `BENCH_SHOW_STDERR=1` prints
  * the instance's stderr.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BENCH_SECRETS, benchPlan } from './bench-config.ts';
 import { spawnServer, type ChildServer } from './child.ts';
 import { withSeededInstance } from './seeded-instance.ts';
@@ -25,12 +27,20 @@ async function single(server: ChildServer): Promise<Measured> {
 }
 
 const row = (name: string, run: Measured): string =>
-  `${name}: ${Math.round(run.rps)} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms, ${Math.round(run.serverCpuUsPerMessage)} µs CPU/msg, non-2xx ${run.non2xx + run.errors}`;
+  `${name}: ${Math.round(run.rps)} req/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms, ${Math.round(run.serverCpuUsPerMessage)} µs CPU/msg, load generator ${Math.round(run.loadCpuUsPerRequest)} µs CPU/req, non-2xx ${run.non2xx + run.errors}`;
 
 const baselineServer = await spawnServer({ args: ['bench/baseline-server.ts'] });
 const baseline = await single(baselineServer);
 await baselineServer.stop();
 process.stdout.write(`${row('baseline', baseline)}\n`);
+if (process.env['BENCH_FLOOR']) {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-floor-'));
+  const floorServer = await spawnServer({ args: ['bench/floor-server.ts', dir] });
+  const floor = await single(floorServer);
+  await floorServer.stop();
+  await rm(dir, { recursive: true, force: true });
+  process.stdout.write(`${row('floor', floor)}\nfloor ratio ${(floor.rps / baseline.rps).toFixed(2)}\n`);
+}
 
 await withSeededInstance({ users, prefix: 'ingest-only' }, async (instance) => {
   const before = await procTicks(instance.pid);

@@ -44,7 +44,7 @@ export interface StoreSizeResult extends IngestRun {
 }
 
 /** Warm-up, single messages, then batches: the same sequence on every server. */
-async function measureIngest(options: { server: ChildServer; plan: BenchPlan; factory: MessageFactory }): Promise<IngestRun & { acknowledged: number }> {
+export async function measureIngest(options: { server: ChildServer; plan: BenchPlan; factory: MessageFactory }): Promise<IngestRun & { acknowledged: number }> {
   const { server, plan, factory } = options;
   const secret = BENCH_SECRETS.sharedSecret;
   const single = (): SignedRequest => signedSingle(factory, secret);

@@ -9,19 +9,25 @@ export interface Measured extends LoadResult {
   /** 2xx answers × messages per request / second. */
   messagesPerSec: number;
   serverCpuUsPerMessage: number;
+  /** CPU time the load generator (this process) used per answered request, µs. */
+  loadCpuUsPerRequest: number;
 }
 
 export async function measured(options: { server: ChildServer; messagesPerRequest: number; load: Omit<LoadOptions, 'url'> }): Promise<Measured> {
   const { server, messagesPerRequest } = options;
   const cpuBeforeMs = await server.cpuMs();
+  const loadCpuBefore = process.cpuUsage();
   const result = await runLoad({ ...options.load, url: server.url });
+  const loadCpu = process.cpuUsage(loadCpuBefore);
   const cpuMs = (await server.cpuMs()) - cpuBeforeMs;
+  const requests = result.ok + result.non2xx;
   const messages = result.ok * messagesPerRequest;
   return {
     ...result,
     messagesPerRequest,
     messagesPerSec: result.rps * messagesPerRequest,
     serverCpuUsPerMessage: messages === 0 ? 0 : (cpuMs * 1000) / messages,
+    loadCpuUsPerRequest: requests === 0 ? 0 : (loadCpu.user + loadCpu.system) / requests,
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import { BENCH_FLUSH_AT, type BenchPlan } from './bench-config.ts';
 import type { DeliveryResult } from './delivery.ts';
-import type { BaselineResult, Measured, StoreSizeResult } from './ingest.ts';
+import type { BaselineResult, IngestRun, Measured, StoreSizeResult } from './ingest.ts';
 import type { MachineInfo } from './machine.ts';
 
 export interface BenchResults {
@@ -16,6 +16,8 @@ export interface BenchResults {
   durationSec: number;
   command: string;
   baseline: BaselineResult;
+  /** The floor server: what any correct implementation must do per request, without a store. */
+  floor: IngestRun;
   sizes: StoreSizeResult[];
   delivery: DeliveryResult;
 }
@@ -73,7 +75,7 @@ export function evaluateTargets(results: BenchResults): Target[] {
 function ingestRow(options: { label: string; run: Measured; baseline: Measured }): string {
   const { label, run, baseline } = options;
   const failures = run.non2xx + run.errors;
-  return `| ${label} | ${int(run.rps)} | ${int(run.messagesPerSec)} | ${ratio(run.messagesPerSec / baseline.messagesPerSec)} | ${ms(run.p50Ms)} | ${ms(run.p99Ms)} | ${int(run.serverCpuUsPerMessage)} | ${failures} |`;
+  return `| ${label} | ${int(run.rps)} | ${int(run.messagesPerSec)} | ${ratio(run.messagesPerSec / baseline.messagesPerSec)} | ${ms(run.p50Ms)} | ${ms(run.p99Ms)} | ${int(run.serverCpuUsPerMessage)} | ${int(run.loadCpuUsPerRequest)} | ${failures} |`;
 }
 
 export function renderReport(results: BenchResults): string {
@@ -84,10 +86,12 @@ export function renderReport(results: BenchResults): string {
   lines.push('');
   lines.push(`Ingest (POST /v1/segment; ${plan.connections} connections for single messages, ${Math.max(2, Math.floor(plan.connections / 4))} for batches of ${plan.batchSize}; ${plan.durationSec} s each; 200 only after fdatasync):`);
   lines.push('');
-  lines.push('| Scenario | req/s | msg/s | vs baseline | p50 ms | p99 ms | server CPU µs/msg | non-2xx+errors |');
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('| Scenario | req/s | msg/s | vs baseline | p50 ms | p99 ms | server CPU µs/msg | load generator CPU µs/req | non-2xx+errors |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   lines.push(ingestRow({ label: 'baseline Koa, single', run: baseline.single, baseline: baseline.single }));
   lines.push(ingestRow({ label: `baseline Koa, batch ${plan.batchSize}`, run: baseline.batch, baseline: baseline.batch }));
+  lines.push(ingestRow({ label: 'floor (verify + validate + durable append, no store), single', run: results.floor.single, baseline: baseline.single }));
+  lines.push(ingestRow({ label: `floor (verify + validate + durable append, no store), batch ${plan.batchSize}`, run: results.floor.batch, baseline: baseline.batch }));
   for (const entry of sizes) {
     lines.push(ingestRow({ label: `bridge ${size(entry.users)} profiles, single`, run: entry.single, baseline: baseline.single }));
     lines.push(ingestRow({ label: `bridge ${size(entry.users)} profiles, batch ${plan.batchSize}`, run: entry.batch, baseline: baseline.batch }));
@@ -128,5 +132,13 @@ export function renderReport(results: BenchResults): string {
   lines.push('| Target | Measured | Pass |');
   lines.push('|---|---|---|');
   for (const target of evaluateTargets(results)) lines.push(`| ${target.name} | ${target.value} | ${target.pass ? 'yes' : 'NO'} |`);
+  const reference = referenceOf(results);
+  if (reference) {
+    const floorShare = results.floor.single.rps / baseline.single.rps;
+    lines.push('');
+    lines.push(
+      `Context: the floor server (no store) reaches ${ratio(floorShare)} of the baseline for single messages; the bridge at ${size(reference.users)} profiles reaches ${ratio(reference.single.rps / results.floor.single.rps)} of the floor.`,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }

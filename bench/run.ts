@@ -12,6 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import { benchPlan } from './bench-config.ts';
 import { measureDelivery } from './delivery.ts';
 import { bestBaseline, measureBaseline, measureStoreSize, type StoreSizeResult } from './ingest.ts';
+import { measureFloor } from './floor.ts';
 import { currentLoadAverage, machineInfo } from './machine.ts';
 import { renderReport, type BenchResults } from './report.ts';
 
@@ -28,6 +29,8 @@ async function main(): Promise<void> {
 
   log('baseline Koa server');
   const baselineFirst = await measureBaseline(plan);
+  log('floor server (verify + validate + durable append, no store)');
+  const floor = await measureFloor(plan);
   const sizes: StoreSizeResult[] = [];
   for (const users of plan.storeSizes) {
     log(`bridge with ${users.toLocaleString('en-US')} profiles`);
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
     durationSec: (performance.now() - startedMs) / 1000,
     command: `${plan.quick ? 'BENCH_QUICK=1 ' : ''}npm run bench`,
     baseline,
+    floor,
     sizes,
     delivery,
   };
