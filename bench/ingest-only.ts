@@ -3,7 +3,7 @@
  * (baseline Koa vs the instance on a seeded store), for quick A/B work.
  * `BENCH_USERS` (default 100000) sets the store size, `BENCH_SECONDS` (default 10) the run,
  * `BENCH_CONNECTIONS` (default 32) the bridge's connections; `BENCH_SHOW_STDERR=1` prints
- * the instance's stderr.
+ * the instance's stderr; `BENCH_FLOOR=1` also measures the floor server (bench/floor-server.ts).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
