@@ -35,7 +35,8 @@ await baselineServer.stop();
 process.stdout.write(`${row('baseline', baseline)}\n`);
 if (process.env['BENCH_FLOOR']) {
   const dir = await mkdtemp(join(tmpdir(), 'bench-floor-'));
-  const floorServer = await spawnServer({ args: ['bench/floor-server.ts', dir] });
+  const nodeFlags = (process.env['BENCH_INSTANCE_NODE_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
+  const floorServer = await spawnServer({ args: ['bench/floor-server.ts', dir], nodeFlags });
   const floor = await single(floorServer);
   await floorServer.stop();
   await rm(dir, { recursive: true, force: true });
