@@ -44,6 +44,26 @@ diff('added, changed and removed fields, arrays of shared and new objects, and a
   assert.is(({} as Record<string, unknown>)['polluted'], undefined);
 });
 
+diff('a history that gains an entry at the front and loses one at the end is journaled as indices and one new entry', () => {
+  let profile: Profile = emptyProfile({ id: 'u1', kind: 'user', at: '' });
+  for (let index = 0; index < 50; index += 1) profile = applyMessage(profile, track(index), { historyLimit: 50 });
+  const next = applyMessage(profile, track(50), { historyLimit: 50 });
+  const items = diffRecord(profile, next)?.arr?.['recentEvents'];
+  assert.equal(items?.slice(1), Array.from({ length: 49 }, (_, index) => index), 'the 49 kept entries by index, in order');
+  assert.equal(items?.[0], [next.recentEvents[0]], 'the new entry by value');
+  assert.equal(roundTrip(profile, next), JSON.parse(JSON.stringify(next)));
+});
+
+diff('an element moved far from its place is journaled by value, and the patch still round-trips', () => {
+  const elements = Array.from({ length: 30 }, (_, index) => ({ index }));
+  const moved = [...elements.slice(1), elements[0]];
+  const base = { list: elements, a: 1, b: 2, c: 3 };
+  const next = { ...base, list: moved };
+  const items = diffRecord(base, next)?.arr?.['list'];
+  assert.equal(items?.at(-1), [{ index: 0 }]);
+  assert.equal(roundTrip(base, next), JSON.parse(JSON.stringify(next)));
+});
+
 diff('no patch where a whole value is the better op', () => {
   assert.is(diffRecord(undefined, { a: 1 }), undefined, 'no base');
   assert.is(diffRecord({ a: 1, b: 2 }, { a: 2, b: 3 }), undefined, 'every field changed');

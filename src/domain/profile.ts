@@ -15,7 +15,7 @@
 import type { GroupMembership, Profile, RecentEvent } from './records.ts';
 import type { DeleteMessage, GroupMessage, SegmentMessage } from './segment-message.ts';
 import { earliest, latest } from './event-time.ts';
-import { insertRecentEvent, recentEvent } from './recent-events.ts';
+import { hasRecentEvent, insertRecentEvent, recentEvent } from './recent-events.ts';
 import { copyRecord, getOwn, setOwn } from './safe-keys.ts';
 import { applyTraits } from './traits.ts';
 
@@ -53,12 +53,12 @@ export function emptyProfile(options: { id: string; kind: Profile['kind']; at: s
 }
 
 /**
- * Applies one message. A message whose messageId is already in the recent history is
- * ignored and the same profile is returned (a best-effort guard; the dedupe window in
- * the store is the real one).
+ * Applies one message. A message already in the recent history (the same messageId at the
+ * same timestamp, as a redelivery carries) is ignored and the same profile is returned: a
+ * best-effort guard; the dedupe window in the store is the real one.
  */
 export function applyMessage(profile: Profile, message: ProfileMessage, options: ApplyOptions): Profile {
-  if (profile.recentEvents.some((entry) => entry.messageId === message.messageId)) return profile;
+  if (hasRecentEvent(profile.recentEvents, message)) return profile;
   const at = message.timestamp;
   const next: Profile = {
     ...profile,

@@ -22,15 +22,49 @@ export function recentEvent(options: Omit<RecentEvent, 'properties'> & { propert
 }
 
 /**
+ * Whether `list` holds the entry of this message: the same messageId at the same instant.
+ * The list is newest first by timestamp, so this looks only at the entries of that instant,
+ * found by binary search. A full scan read every entry of a long history on every message,
+ * and on a large store each of those reads is a cache miss: it was the largest single cost
+ * of applying a message to a profile with a full history.
+ */
+export function hasRecentEvent(list: readonly RecentEvent[], entry: Pick<RecentEvent, 'messageId' | 'timestamp'>): boolean {
+  for (let index = insertionIndex(list, entry.timestamp); index < list.length; index += 1) {
+    const existing = list[index];
+    if (!existing || compareTimes(existing.timestamp, entry.timestamp) !== 0) return false;
+    if (existing.messageId === entry.messageId) return true;
+  }
+  return false;
+}
+
+/**
  * Inserts one entry (a message being applied now). Among entries with the same timestamp
- * it goes first, as the latest arrival. An entry whose messageId is present is ignored.
+ * it goes first, as the latest arrival. An entry already present (hasRecentEvent) is not
+ * inserted again.
  */
 export function insertRecentEvent(list: readonly RecentEvent[], options: { entry: RecentEvent; historyLimit: number }): RecentEvent[] {
   const { entry } = options;
-  if (list.some((existing) => existing.messageId === entry.messageId)) return list.slice(0, limitOf(options.historyLimit));
-  const index = list.findIndex((existing) => compareTimes(existing.timestamp, entry.timestamp) <= 0);
-  const out = index === -1 ? [...list, entry] : [...list.slice(0, index), entry, ...list.slice(index)];
-  return out.slice(0, limitOf(options.historyLimit));
+  const limit = limitOf(options.historyLimit);
+  if (hasRecentEvent(list, entry)) return list.slice(0, limit);
+  const index = insertionIndex(list, entry.timestamp);
+  if (index >= limit) return list.slice(0, limit);
+  const out = list.slice(0, index);
+  out.push(entry);
+  for (let from = index; from < list.length && out.length < limit; from += 1) out.push(list[from] as RecentEvent);
+  return out;
+}
+
+/** The first index whose entry is not later than `timestamp` (the list is newest first). */
+function insertionIndex(list: readonly RecentEvent[], timestamp: string): number {
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const existing = list[middle] as RecentEvent;
+    if (compareTimes(existing.timestamp, timestamp) <= 0) high = middle;
+    else low = middle + 1;
+  }
+  return low;
 }
 
 /** Merges two histories: deduped by messageId (`first` wins), newest first, bounded. */

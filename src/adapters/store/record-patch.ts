@@ -55,20 +55,35 @@ export function diffRecord(base: unknown, next: unknown): RecordPatch | undefine
   return changed * 2 > fields + 1 ? undefined : patch;
 }
 
-/** `after` as references into `before` (shared elements) and new elements; undefined when sharing is too low to pay. */
+/**
+ * `after` as references into `before` (shared elements) and new elements; undefined when
+ * sharing is too low to pay. Records change their arrays by inserting, dropping or replacing
+ * a few elements and keep the rest in order (a history gains one entry at the front and loses
+ * one at the end), so each element is looked for where the previous match left off, and a
+ * few places further on. One that is not there goes into the patch as a new element: always
+ * correct, only bigger if an element moved far. (Indexing `before` in a Map for every diff
+ * cost more than the rest of the diff together.)
+ */
 function arrayItems(before: readonly unknown[], after: readonly unknown[]): Array<number | [unknown]> | undefined {
-  const indexOf = new Map<unknown, number>();
-  before.forEach((item, index) => {
-    if (typeof item === 'object' && item !== null && !indexOf.has(item)) indexOf.set(item, index);
-  });
   let shared = 0;
+  let next = 0;
   const items = after.map((item): number | [unknown] => {
-    const index = indexOf.get(item);
-    if (index === undefined) return [item];
+    const index = typeof item === 'object' && item !== null ? indexNear(before, item, next) : -1;
+    if (index === -1) return [item];
     shared += 1;
+    next = index + 1;
     return index;
   });
   return shared * 2 >= after.length && shared > 0 ? items : undefined;
+}
+
+/** How far past the expected place an element is looked for (elements dropped in between). */
+const LOOK_AHEAD = 8;
+
+function indexNear(list: readonly unknown[], item: unknown, from: number): number {
+  const end = Math.min(list.length, from + LOOK_AHEAD);
+  for (let index = from; index < end; index += 1) if (list[index] === item) return index;
+  return -1;
 }
 
 /** Applies a patch to the value it was computed against (a fresh object; `base` is not changed). */
