@@ -13,7 +13,7 @@ import { BENCH_ENV, BENCH_FLUSH_AT, BENCH_SECRETS, benchTempDir, writeBenchEnvir
 import { benchFlowEvent } from './flow-events.ts';
 import { procCpuMs } from './child.ts';
 import { fetchStatus, spawnInstance } from './instance.ts';
-import { seedStore } from './seed-store.ts';
+import { seedInChild } from './seed-store.ts';
 
 /** Users the flow events are spread over (their profiles carry the flow history). */
 const DELIVERY_USERS = 10_000;
@@ -91,7 +91,7 @@ async function measureBridge(options: { standin: SegmentStandin; plan: BenchPlan
   try {
     const configFile = await writeBenchEnvironment(dir);
     const dataDir = `${dir}/data`;
-    await seedStore({ dataDir, users: DELIVERY_USERS });
+    await seedInChild({ dataDir, users: DELIVERY_USERS });
     const instance = await spawnInstance({ configFile, dataDir, segmentHost: standin.url });
     try {
       const runTag = `b${Date.now().toString(36)}`;

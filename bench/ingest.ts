@@ -11,7 +11,7 @@ import { dirBytes, fetchStatus, spawnInstance } from './instance.ts';
 import { runLoad } from './load.ts';
 import { factoryFor, measured, type Measured } from './measured.ts';
 import { bearerBatch, signedSingle, type MessageFactory, type SignedRequest } from './messages.ts';
-import { seedStore } from './seed-store.ts';
+import { seedInChild } from './seed-store.ts';
 
 export type { Measured } from './measured.ts';
 
@@ -98,7 +98,7 @@ export async function measureStoreSize(options: { plan: BenchPlan; users: number
     const configFile = await writeBenchEnvironment(dir);
     const dataDir = `${dir}/data`;
     log(`  seeding ${users.toLocaleString('en-US')} profiles`);
-    const seed = await seedStore({ dataDir, users });
+    const seed = await seedInChild({ dataDir, users });
     const storeBytes = await dirBytes(dataDir);
     const instance = await spawnInstance({ configFile, dataDir });
     log(`  started in ${Math.round(instance.startMs)} ms; measuring`);

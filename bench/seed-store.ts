@@ -5,12 +5,20 @@
  *
  * One template profile is built through the real domain code (emptyProfile + applyMessage:
  * an identify and a few track/page calls); each user gets a cheap clone of it with its own
- * ids, sharing the nested parts in memory (they are serialised in full). Seeding runs with
- * fsync off and compaction deferred to close(): it prepares the disk state, it is not what
- * is measured. close() compacts everything into the shard files.
+ * ids, sharing the nested parts in memory (they are serialised in full). Seeding commits
+ * with fsync off and defers compaction to close(): it prepares the disk state, it is not
+ * what is measured. close() compacts everything into the shard files, which are then
+ * fsynced, so no writeback of the seed is left for the measured instance to compete with.
+ *
+ * The bench seeds through `seedInChild`: in a process of its own, so the load generator's
+ * heap never held the seeded store (3 GB at a million profiles).
  */
+import { execFile } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { LowdbRecordStore } from '../src/adapters/lowdb-record-store.ts';
+import { fsyncDir, fsyncFile } from '../src/adapters/store/durable-fs.ts';
 import type { BridgeSchema } from '../src/domain/bridge-schema.ts';
 import type { Profile } from '../src/domain/records.ts';
 import { applyMessage, emptyProfile } from '../src/domain/profile.ts';
@@ -57,7 +65,7 @@ export async function seedStore(options: { dataDir: string; users: number; chunk
   const template = templateProfile();
   const store = await LowdbRecordStore.open<BridgeSchema>({
     dir: join(options.dataDir, 'store'),
-    // Seeding only: the measured instance runs with fsync on.
+    // Commits of the seed need no durability; the shard files written at close() are fsynced.
     fsync: false,
     // One compaction, at close, instead of one per 64 MiB of journal.
     compactAtBytes: Number.MAX_SAFE_INTEGER,
@@ -74,5 +82,24 @@ export async function seedStore(options: { dataDir: string; users: number; chunk
   } finally {
     await store.close();
   }
+  await fsyncTree(join(options.dataDir, 'store'));
   return { users: options.users, durationMs: Math.round(performance.now() - startedMs) };
+}
+
+/** seedStore in a child process (bench/seed-child.ts). */
+export async function seedInChild(options: { dataDir: string; users: number }): Promise<SeedResult> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/seed-child.ts', options.dataDir, String(options.users)], {
+    maxBuffer: 1024 * 1024,
+  });
+  return JSON.parse(stdout) as SeedResult;
+}
+
+/** fdatasyncs every file below `dir`, then each directory. */
+async function fsyncTree(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await fsyncTree(path);
+    else if (entry.isFile()) await fsyncFile(path);
+  }
+  await fsyncDir(dir);
 }

@@ -6,14 +6,14 @@ import { rm } from 'node:fs/promises';
 import { benchTempDir, writeBenchEnvironment } from './bench-config.ts';
 import type { ChildServer } from './child.ts';
 import { spawnInstance } from './instance.ts';
-import { seedStore } from './seed-store.ts';
+import { seedInChild } from './seed-store.ts';
 
 export async function withSeededInstance<T>(options: { users: number; prefix: string }, fn: (instance: ChildServer, dataDir: string) => Promise<T>): Promise<T> {
   const dir = await benchTempDir(`${options.prefix}-${options.users}`);
   try {
     const configFile = await writeBenchEnvironment(dir);
     const dataDir = `${dir}/data`;
-    await seedStore({ dataDir, users: options.users });
+    await seedInChild({ dataDir, users: options.users });
     const instance = await spawnInstance({ configFile, dataDir });
     try {
       return await fn(instance, dataDir);
