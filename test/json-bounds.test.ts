@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { hasHostileKeys, jsonBytesUpperBound, nestsDeeperThan } from '../src/domain/json-bounds.ts';
+import { hasHostileKeys, jsonBytesUpperBound, nestsDeeperThan, oversizeJsonBytes } from '../src/domain/json-bounds.ts';
 
 const exactBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value), 'utf8');
 
@@ -42,6 +42,24 @@ UpperBound('stays within a small factor of the real size for ordinary messages',
 });
 
 UpperBound.run();
+
+const Oversize = suite('oversizeJsonBytes: the exact size over the limit, else 0');
+
+Oversize('0 within the limit, including exactly at it and where only the bound is over', () => {
+  const value = { text: 'é'.repeat(100) };
+  const exact = exactBytes(value);
+  assert.is(oversizeJsonBytes(value, exact), 0, 'exactly at the limit');
+  assert.is(oversizeJsonBytes(value, exact + 1), 0);
+  assert.ok(jsonBytesUpperBound(value, exact) > exact, 'the bound alone would have called it too big');
+});
+
+Oversize('the exact UTF-8 size when over the limit', () => {
+  const value = { text: '\u0001é😀'.repeat(50) };
+  assert.is(oversizeJsonBytes(value, 10), exactBytes(value));
+  assert.is(oversizeJsonBytes(value, exactBytes(value) - 1), exactBytes(value));
+});
+
+Oversize.run();
 
 const Hostile = suite('hasHostileKeys');
 

@@ -23,6 +23,7 @@
  */
 import { Analytics, FetchHTTPClient, type Context, type HTTPClient, type HTTPClientRequest, type HTTPFetchFn, type HTTPResponse } from '@segment/analytics-node';
 import type { EventSink, OutboundTrack, SendResult } from '../ports/event-sink.ts';
+import { oversizeJsonBytes } from '../domain/json-bounds.ts';
 import { parseRetryAfterSec } from '../domain/retry-after.ts';
 import { KeepAliveHttpClient } from './keep-alive-http-client.ts';
 
@@ -156,8 +157,8 @@ export class SegmentEventSink implements EventSink {
     const anonymousId = track.anonymousId === '' ? undefined : track.anonymousId;
     const identity = userId !== undefined ? { userId, anonymousId } : anonymousId !== undefined ? { anonymousId } : undefined;
     if (identity === undefined) return Promise.resolve({ messageId, ok: false, reason: 'rejected before sending: userId/anonymousId is missing' });
-    const bytes = Buffer.byteLength(JSON.stringify(track));
-    if (bytes > MAX_TRACK_BYTES) {
+    const bytes = oversizeJsonBytes(track, MAX_TRACK_BYTES);
+    if (bytes > 0) {
       return Promise.resolve({ messageId, ok: false, reason: `rejected before sending: ${bytes} bytes; Segment refuses events over 32 KB` });
     }
     return new Promise((resolve) => {

@@ -9,6 +9,7 @@
  */
 import type { ErrorObject } from 'ajv';
 import { createAjv } from './ajv.ts';
+import { oversizeJsonBytes } from './json-bounds.ts';
 import type { EventSetting } from '../config/types.ts';
 import type { JsonObject } from './json.ts';
 import { getOwn, sanitizeJsonObject } from './safe-keys.ts';
@@ -84,7 +85,6 @@ const flowEventSchema = {
 
 const ajv = createAjv({ allErrors: true, strict: true, formatNames: ['date-time'] });
 const validateShape = ajv.compile(flowEventSchema);
-const utf8 = new TextEncoder();
 
 export function isFlowEventName(name: unknown): name is FlowEventName {
   return typeof name === 'string' && (FLOW_EVENT_NAMES as readonly string[]).includes(name);
@@ -148,8 +148,8 @@ function checkFlowEvent(item: unknown): FlowEventError[] {
       }
     }
   }
-  const bytes = utf8.encode(JSON.stringify(item)).length;
-  if (bytes > MAX_FLOW_EVENT_BYTES) {
+  const bytes = oversizeJsonBytes(item, MAX_FLOW_EVENT_BYTES);
+  if (bytes > 0) {
     errors.push({ path: '', message: `is ${bytes} bytes of JSON; at most ${MAX_FLOW_EVENT_BYTES} (Segment refuses events over 32 KB)` });
   }
   return errors;

@@ -24,6 +24,17 @@ export function jsonBytesUpperBound(value: unknown, limitBytes: number): number 
   return addBound(value, bound) ? bound.total : Number.POSITIVE_INFINITY;
 }
 
+/**
+ * The exact UTF-8 size of `value`'s JSON when it is over `limitBytes`, else 0. The exact size
+ * (a JSON.stringify) is paid for only when the cheap bound cannot rule it out, which for
+ * ordinary messages is never.
+ */
+export function oversizeJsonBytes(value: unknown, limitBytes: number): number {
+  if (jsonBytesUpperBound(value, limitBytes) <= limitBytes) return 0;
+  const bytes = Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+  return bytes > limitBytes ? bytes : 0;
+}
+
 /** Adds `node`'s bound to `bound.total`; false once it passes the limit. (Top-level, not a closure: this runs per message.) */
 function addBound(node: unknown, bound: { total: number; limitBytes: number }): boolean {
   switch (typeof node) {

@@ -6,7 +6,7 @@
 import type { JsonObject } from './json.ts';
 import type { RecentEvent } from './records.ts';
 import { compareTimes } from './event-time.ts';
-import { jsonBytesUpperBound, withoutHostileKeys } from './json-bounds.ts';
+import { oversizeJsonBytes, withoutHostileKeys } from './json-bounds.ts';
 
 /** Largest properties object kept on a history entry (UTF-8 bytes of its JSON). */
 export const MAX_RECENT_PROPERTIES_BYTES = 2 * 1024;
@@ -16,9 +16,7 @@ export function recentEvent(options: Omit<RecentEvent, 'properties'> & { propert
   const { properties, ...entry } = options;
   if (properties === undefined) return { ...entry };
   const clean = withoutHostileKeys(properties);
-  const fits = jsonBytesUpperBound(clean, MAX_RECENT_PROPERTIES_BYTES) <= MAX_RECENT_PROPERTIES_BYTES;
-  const bytes = fits ? 0 : Buffer.byteLength(JSON.stringify(clean), 'utf8');
-  return bytes > MAX_RECENT_PROPERTIES_BYTES ? { ...entry } : { ...entry, properties: clean };
+  return oversizeJsonBytes(clean, MAX_RECENT_PROPERTIES_BYTES) > 0 ? { ...entry } : { ...entry, properties: clean };
 }
 
 /**
@@ -29,7 +27,12 @@ export function recentEvent(options: Omit<RecentEvent, 'properties'> & { propert
  * of applying a message to a profile with a full history.
  */
 export function hasRecentEvent(list: readonly RecentEvent[], entry: Pick<RecentEvent, 'messageId' | 'timestamp'>): boolean {
-  for (let index = insertionIndex(list, entry.timestamp); index < list.length; index += 1) {
+  return heldFrom(list, insertionIndex(list, entry.timestamp), entry);
+}
+
+/** Whether the run of entries at `entry`'s instant, which starts at `from`, holds its messageId. */
+function heldFrom(list: readonly RecentEvent[], from: number, entry: Pick<RecentEvent, 'messageId' | 'timestamp'>): boolean {
+  for (let index = from; index < list.length; index += 1) {
     const existing = list[index];
     if (!existing || compareTimes(existing.timestamp, entry.timestamp) !== 0) return false;
     if (existing.messageId === entry.messageId) return true;
@@ -45,9 +48,8 @@ export function hasRecentEvent(list: readonly RecentEvent[], entry: Pick<RecentE
 export function insertRecentEvent(list: readonly RecentEvent[], options: { entry: RecentEvent; historyLimit: number }): RecentEvent[] {
   const { entry } = options;
   const limit = limitOf(options.historyLimit);
-  if (hasRecentEvent(list, entry)) return list.slice(0, limit);
   const index = insertionIndex(list, entry.timestamp);
-  if (index >= limit) return list.slice(0, limit);
+  if (index >= limit || heldFrom(list, index, entry)) return list.slice(0, limit);
   const out = list.slice(0, index);
   out.push(entry);
   for (let from = index; from < list.length && out.length < limit; from += 1) out.push(list[from] as RecentEvent);

@@ -18,7 +18,7 @@
  * part of the types.
  */
 import { isJsonObject, type JsonObject } from './json.ts';
-import { jsonBytesUpperBound, withoutHostileKeys } from './json-bounds.ts';
+import { oversizeJsonBytes, withoutHostileKeys } from './json-bounds.ts';
 import {
   MAX_MESSAGE_BYTES,
   validateSegmentShape,
@@ -87,9 +87,8 @@ export interface ParseOptions {
 /** Validates one message against the Segment spec and returns it typed and normalised. */
 export function parseSegmentMessage(input: unknown, options: ParseOptions = {}): ParseResult {
   if (!isJsonObject(input)) return fail('', 'a Segment message must be a JSON object');
-  // Measured exactly only when a cheap upper bound says it might be too big (rarely).
-  const bytes = jsonBytesUpperBound(input, MAX_MESSAGE_BYTES) <= MAX_MESSAGE_BYTES ? 0 : jsonBytes(input);
-  if (bytes > MAX_MESSAGE_BYTES) {
+  const bytes = oversizeJsonBytes(input, MAX_MESSAGE_BYTES);
+  if (bytes > 0) {
     return fail('', `is ${bytes} bytes of JSON; a message may be at most ${MAX_MESSAGE_BYTES} bytes (32 KB)`);
   }
   const errors = validateSegmentShape(input);
@@ -156,10 +155,6 @@ function toMessage(raw: JsonObject, timestamp: string): SegmentMessage {
 
 function fail(path: string, message: string): ParseResult {
   return { ok: false, errors: [{ path, message }] };
-}
-
-function jsonBytes(value: JsonObject): number {
-  return Buffer.byteLength(JSON.stringify(value), 'utf8');
 }
 
 function nonEmpty(value: unknown): string | undefined {
