@@ -5,11 +5,10 @@
  * `BENCH_CONNECTIONS` (default 32) the bridge's connections; `BENCH_SHOW_STDERR=1` prints
  * the instance's stderr; `BENCH_FLOOR=1` also measures the floor server (bench/floor-server.ts).
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { BENCH_SECRETS, benchPlan } from './bench-config.ts';
 import { spawnServer, type ChildServer } from './child.ts';
+import { withFloorServer } from './floor.ts';
 import { withSeededInstance } from './seeded-instance.ts';
 import { runLoad } from './load.ts';
 import { factoryFor, measured, type Measured } from './measured.ts';
@@ -34,12 +33,7 @@ const baseline = await single(baselineServer);
 await baselineServer.stop();
 process.stdout.write(`${row('baseline', baseline)}\n`);
 if (process.env['BENCH_FLOOR']) {
-  const dir = await mkdtemp(join(tmpdir(), 'bench-floor-'));
-  const nodeFlags = (process.env['BENCH_INSTANCE_NODE_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
-  const floorServer = await spawnServer({ args: ['bench/floor-server.ts', dir], nodeFlags });
-  const floor = await single(floorServer);
-  await floorServer.stop();
-  await rm(dir, { recursive: true, force: true });
+  const floor = await withFloorServer(single);
   process.stdout.write(`${row('floor', floor)}\nfloor ratio ${(floor.rps / baseline.rps).toFixed(2)}\n`);
 }
 

@@ -44,8 +44,12 @@ export function spawnInstance(options: InstanceOptions): Promise<ChildServer> {
  * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the instance under load.
  */
 function instanceNodeFlags(): string[] {
-  const extra = (process.env['BENCH_INSTANCE_NODE_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
-  return [...INSTANCE_NODE_FLAGS, ...extra];
+  return [...INSTANCE_NODE_FLAGS, ...extraNodeFlags()];
+}
+
+/** `BENCH_INSTANCE_NODE_FLAGS`, split (also given to the floor server, to profile it alike). */
+export function extraNodeFlags(): string[] {
+  return (process.env['BENCH_INSTANCE_NODE_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
 }
 
 export interface InstanceStatus {
